@@ -1,0 +1,442 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { Redactor } from './log';
+import { DEFAULT_MAX_AGE_MS } from './domain/transitions';
+
+/**
+ * checkwatch's one configuration: a YAML or JSON file and/or environment variables (Function Compute
+ * passes everything as strings in env). Validated once, at start, into a typed object (STYLE.md 6):
+ * unknown keys are errors, and a bad value fails with its path (or the variable's name) and what was
+ * expected. Secrets are given by reference (`{ env: NAME }`) and resolved here; every resolved secret
+ * is registered with the returned Redactor so that no log line can carry it.
+ * The reference for users is docs/CONFIGURATION.md.
+ */
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds, given as a number of ms or a string like `30s`, `5m`, `24h`. */
+export const durationSchema = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(DURATION, 'expected a duration like 500ms, 30s, 5m, 24h or 30d')
+    .transform((s) => {
+      const m = DURATION.exec(s);
+      return Math.round(Number(m?.[1]) * UNIT_MS[(m?.[2] ?? 'ms') as keyof typeof UNIT_MS]);
+    }),
+]);
+
+/** A secret: `{ env: NAME }` (recommended) or a literal string (discouraged; masked everywhere). */
+const secretRefSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+  }),
+]);
+type SecretRef = z.infer<typeof secretRefSchema>;
+
+const REGION = z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'expected a region id like cn-hangzhou');
+const NAME = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a name of letters, digits, _ . -');
+export const OUTCOMES = ['passed', 'failed', 'gave_up', 'vanished'] as const;
+const LANGUAGE = z.enum(['en', 'zh']);
+
+const mentionsSchema = z.strictObject({
+  onFailureOnly: z.boolean().default(true),
+  mobiles: z.array(z.string().regex(/^\+?[0-9-]{5,20}$/)).default([]),
+  userIds: z.array(z.string().min(1).max(128)).default([]),
+});
+
+const channelCommon = {
+  url: secretRefSchema,
+  language: LANGUAGE.default('en'),
+  titleTemplate: z.string().max(500).optional(),
+  bodyTemplate: z.string().max(10_000).optional(),
+  mentions: mentionsSchema.optional(),
+  timeout: durationSchema.default(10_000),
+};
+
+const channelSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('dingtalk'),
+    ...channelCommon,
+    secret: secretRefSchema.optional(),
+    keyword: z.string().min(1).max(64).optional(),
+    format: z.enum(['markdown', 'actionCard']).default('actionCard'),
+  }),
+  z.strictObject({ type: z.literal('slack'), ...channelCommon }),
+  z.strictObject({ type: z.literal('feishu'), ...channelCommon, secret: secretRefSchema.optional() }),
+  z.strictObject({ type: z.literal('wecom'), ...channelCommon }),
+  z.strictObject({ type: z.literal('webhook'), ...channelCommon, secret: secretRefSchema }),
+]);
+
+const routeSchema = z.strictObject({
+  channels: z.array(NAME).min(1),
+  /** Which outcomes this route hears about; default: all of them. */
+  outcomes: z
+    .array(z.enum(OUTCOMES))
+    .min(1)
+    .default([...OUTCOMES]),
+  /** Only these clusters (ids); default: any. */
+  clusters: z.array(z.string().min(1)).optional(),
+  /** Only these check types; default: any. */
+  types: z.array(z.string().min(1)).optional(),
+});
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('sqlite'),
+    path: z.string().min(1).default('checkwatch.sqlite'),
+  }),
+  z.strictObject({
+    type: z.literal('tablestore'),
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    instance: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{2,15}$/, 'expected a Tablestore instance name'),
+    tablePrefix: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,30}$/)
+      .default('checkwatch_'),
+    /** Create missing tables on first use (functions); otherwise `checkwatch init` must have run. */
+    createTables: z.boolean().default(false),
+  }),
+]);
+
+const dispatchSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('inline') }),
+  z.strictObject({
+    type: z.literal('fc'),
+    accountId: z.string().regex(/^\d{6,20}$/, 'expected an Alibaba Cloud account id (digits)'),
+    region: REGION.optional(),
+    endpoint: z.url().optional(),
+    internal: z.boolean().default(true),
+    notifierFunction: NAME,
+    pollerFunction: NAME,
+    qualifier: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+      .default('LATEST'),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  /** The default region for clusters that do not name their own. */
+  region: REGION.default('cn-hangzhou'),
+  ack: z
+    .strictObject({
+      /** Explicit endpoint (VPC endpoint, simulator); otherwise derived from each cluster's region. */
+      endpoint: z.string().min(1).optional(),
+      vpc: z.boolean().default(false),
+      concurrency: z.number().int().min(1).max(64).default(8),
+      timeout: durationSchema.default(15_000),
+    })
+    .prefault({}),
+  store: storeSchema.prefault({ type: 'sqlite' }),
+  dispatch: dispatchSchema.prefault({ type: 'inline' }),
+  channels: z.record(NAME, channelSchema).default({}),
+  routes: z.record(NAME, routeSchema).default({}),
+  /** Display names and regions of known clusters. */
+  clusters: z
+    .record(
+      z.string().min(1),
+      z.strictObject({ name: z.string().max(128).optional(), region: REGION.optional() }),
+    )
+    .default({}),
+  defaults: z
+    .strictObject({
+      /** Routes applied to a watch that names none. */
+      routes: z.array(NAME).default([]),
+      maxAge: durationSchema.default(DEFAULT_MAX_AGE_MS),
+      /** Time after which a finished check whose delivery is not confirmed is dispatched again. */
+      redispatchAfter: durationSchema.default(120_000),
+      /** How long finished checks are kept (history TTL). */
+      retention: durationSchema.default(30 * 86_400_000),
+      shards: z.number().int().min(1).max(256).default(16),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      tokens: z.array(secretRefSchema).default([]),
+      maxBodyBytes: z.number().int().min(1_024).max(1_048_576).default(65_536),
+    })
+    .prefault({}),
+});
+
+type RawConfig = z.output<typeof configSchema>;
+type Resolve<T> = T extends SecretRef ? string : T extends object ? { [K in keyof T]: Resolve<T[K]> } : T;
+/** The validated configuration with every secret reference resolved to its value. */
+export type Config = Resolve<RawConfig>;
+export type ChannelSettings = Config['channels'][string];
+export type RouteSettings = Config['routes'][string];
+
+/** Environment variables that override single settings (Function Compute passes strings only). */
+const ENV_OVERRIDES: ReadonlyArray<{
+  name: string;
+  path: readonly string[];
+  kind: 'string' | 'int' | 'bool' | 'list';
+}> = [
+  { name: 'CHECKWATCH_REGION', path: ['region'], kind: 'string' },
+  { name: 'CHECKWATCH_ACK_ENDPOINT', path: ['ack', 'endpoint'], kind: 'string' },
+  { name: 'CHECKWATCH_ACK_VPC', path: ['ack', 'vpc'], kind: 'bool' },
+  { name: 'CHECKWATCH_ACK_CONCURRENCY', path: ['ack', 'concurrency'], kind: 'int' },
+  { name: 'CHECKWATCH_STORE', path: ['store', 'type'], kind: 'string' },
+  { name: 'CHECKWATCH_SQLITE_PATH', path: ['store', 'path'], kind: 'string' },
+  { name: 'CHECKWATCH_OTS_ENDPOINT', path: ['store', 'endpoint'], kind: 'string' },
+  { name: 'CHECKWATCH_OTS_INSTANCE', path: ['store', 'instance'], kind: 'string' },
+  { name: 'CHECKWATCH_OTS_TABLE_PREFIX', path: ['store', 'tablePrefix'], kind: 'string' },
+  { name: 'CHECKWATCH_OTS_CREATE_TABLES', path: ['store', 'createTables'], kind: 'bool' },
+  { name: 'CHECKWATCH_DISPATCH', path: ['dispatch', 'type'], kind: 'string' },
+  { name: 'CHECKWATCH_FC_ACCOUNT_ID', path: ['dispatch', 'accountId'], kind: 'string' },
+  { name: 'CHECKWATCH_FC_ENDPOINT', path: ['dispatch', 'endpoint'], kind: 'string' },
+  { name: 'CHECKWATCH_FC_INTERNAL', path: ['dispatch', 'internal'], kind: 'bool' },
+  { name: 'CHECKWATCH_NOTIFIER_FUNCTION', path: ['dispatch', 'notifierFunction'], kind: 'string' },
+  { name: 'CHECKWATCH_POLLER_FUNCTION', path: ['dispatch', 'pollerFunction'], kind: 'string' },
+  { name: 'CHECKWATCH_FC_QUALIFIER', path: ['dispatch', 'qualifier'], kind: 'string' },
+  { name: 'CHECKWATCH_SHARDS', path: ['defaults', 'shards'], kind: 'int' },
+  { name: 'CHECKWATCH_MAX_AGE', path: ['defaults', 'maxAge'], kind: 'string' },
+  { name: 'CHECKWATCH_DEFAULT_ROUTES', path: ['defaults', 'routes'], kind: 'list' },
+  { name: 'CHECKWATCH_API_TOKEN_ENVS', path: ['api', 'tokens'], kind: 'list' },
+];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Knows every resolved secret: give it to the logger. */
+  readonly redactor: Redactor;
+  /** Dotted paths of the settings that hold secrets (for masking). */
+  readonly secretPaths: readonly string[];
+  /** Where the configuration came from, for `config check`. */
+  readonly sources: readonly string[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (!isRecord(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+function convertEnv(name: string, raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim()))
+        throw new ConfigError(`${name}: expected a whole number, got "${raw}"`, { path: name });
+      return Number(raw.trim());
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+      throw new ConfigError(`${name}: expected true or false, got "${raw}"`, { path: name });
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    default: {
+      const unreachable: never = kind;
+      return unreachable;
+    }
+  }
+}
+
+/** Parses YAML or JSON text (JSON is YAML) into a plain object. */
+export function parseConfigText(text: string, origin: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    // Plain YAML 1.2 core schema: no custom tags, so a config file cannot construct anything but data.
+    doc = parseYaml(text, { schema: 'core', maxAliasCount: 100, uniqueKeys: true });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`${origin}: not valid YAML or JSON: ${reason ?? ''}`, { path: origin, cause: err });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isRecord(doc))
+    throw new ConfigError(`${origin}: expected a mapping at the top level`, { path: origin });
+  return doc;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, origin: string): string {
+  const path = issue.path.map(String).join('.');
+  const where = path === '' ? origin : path;
+  if (issue.code === 'unrecognized_keys') {
+    return `${where === origin ? origin : where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return `${where}: unknown type; expected one of the documented types`;
+  }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // Say what each alternative wanted: a custom message beats "expected string".
+    const inner = issue.errors.flat();
+    const custom = inner.find((i) => i.code !== 'invalid_type' && i.code !== 'unrecognized_keys');
+    if (custom !== undefined) return `${where}: ${custom.message.replace(/^Invalid input: /, '')}`;
+    const expected = [...new Set(inner.flatMap((i) => (i.code === 'invalid_type' ? [i.expected] : [])))];
+    if (expected.length > 0) return `${where}: expected ${expected.join(' or ')}`;
+  }
+  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+/**
+ * Loads and validates the configuration from (in order, later wins): a file (`file` or
+ * `CHECKWATCH_CONFIG_FILE`), inline text in `CHECKWATCH_CONFIG`, then single-setting variables.
+ */
+export function loadConfig(options: { file?: string | undefined; env: Env }): LoadedConfig {
+  const { env } = options;
+  const sources: string[] = [];
+  let doc: Record<string, unknown> = {};
+  const file = options.file ?? env.CHECKWATCH_CONFIG_FILE;
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${file}: cannot read the configuration file`, { path: file, cause: err });
+    }
+    doc = parseConfigText(text, file);
+    sources.push(file);
+  }
+  const inline = env.CHECKWATCH_CONFIG;
+  if (inline !== undefined && inline.trim() !== '') {
+    doc = { ...doc, ...parseConfigText(inline, 'CHECKWATCH_CONFIG') };
+    sources.push('CHECKWATCH_CONFIG');
+  }
+  for (const o of ENV_OVERRIDES) {
+    const raw = env[o.name];
+    if (raw === undefined) continue;
+    let value = convertEnv(o.name, raw, o.kind);
+    if (o.name === 'CHECKWATCH_API_TOKEN_ENVS') value = (value as string[]).map((n) => ({ env: n }));
+    setPath(doc, o.path, value);
+    sources.push(o.name);
+  }
+  // Switching the store or dispatch type by env must not inherit the other type's keys from the file.
+  if (env.CHECKWATCH_STORE !== undefined && isRecord(doc.store)) doc.store = pickFor(doc.store, STORE_KEYS);
+  if (env.CHECKWATCH_DISPATCH !== undefined && isRecord(doc.dispatch))
+    doc.dispatch = pickFor(doc.dispatch, DISPATCH_KEYS);
+
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) {
+    const origin = sources.join(' + ') || 'configuration';
+    const lines = parsed.error.issues.slice(0, 10).map((i) => formatIssue(i, origin));
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, {
+      path: lines[0]?.split(':')[0] ?? origin,
+    });
+  }
+  const redactor = new Redactor();
+  const secretPaths: string[] = [];
+  const resolved = resolveSecrets(parsed.data, [], env, redactor, secretPaths) as Config;
+  checkReferences(resolved);
+  return { config: resolved, redactor, secretPaths, sources };
+}
+
+const STORE_KEYS: Record<string, readonly string[]> = {
+  sqlite: ['type', 'path'],
+  tablestore: ['type', 'endpoint', 'instance', 'tablePrefix', 'createTables'],
+};
+const DISPATCH_KEYS: Record<string, readonly string[]> = {
+  inline: ['type'],
+  fc: [
+    'type',
+    'accountId',
+    'region',
+    'endpoint',
+    'internal',
+    'notifierFunction',
+    'pollerFunction',
+    'qualifier',
+  ],
+};
+function pickFor(
+  obj: Record<string, unknown>,
+  keysByType: Record<string, readonly string[]>,
+): Record<string, unknown> {
+  const keys = keysByType[String(obj.type)];
+  if (keys === undefined) return obj;
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => keys.includes(k)));
+}
+
+/** Fields (by key name) whose values are secrets even when they are plain strings in the schema. */
+const SECRET_FIELDS = new Set(['url', 'secret', 'tokens']);
+
+function resolveSecrets(
+  value: unknown,
+  path: string[],
+  env: Env,
+  redactor: Redactor,
+  secretPaths: string[],
+): unknown {
+  const key = path[path.length - 1] ?? '';
+  const parentKey = path[path.length - 2] ?? '';
+  const isSecretField = SECRET_FIELDS.has(key) || parentKey === 'tokens';
+  if (isSecretField && (typeof value === 'string' || (isRecord(value) && typeof value.env === 'string'))) {
+    const where = path.join('.');
+    let secret: string;
+    if (typeof value === 'string') secret = value;
+    else {
+      const name = String(value.env);
+      const fromEnv = env[name];
+      if (fromEnv === undefined || fromEnv === '') {
+        throw new ConfigError(`${where}: environment variable ${name} is not set`, { path: where });
+      }
+      secret = fromEnv;
+    }
+    redactor.add(secret);
+    secretPaths.push(where);
+    return secret;
+  }
+  if (Array.isArray(value))
+    return value.map((v, i) => resolveSecrets(v, [...path, String(i)], env, redactor, secretPaths));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value))
+      out[k] = resolveSecrets(v, [...path, k], env, redactor, secretPaths);
+    return out;
+  }
+  return value;
+}
+
+/** Cross-references the schema cannot express: routes name configured channels, defaults name routes. */
+function checkReferences(config: Config): void {
+  for (const [name, route] of Object.entries(config.routes)) {
+    route.channels.forEach((ch, i) => {
+      if (!(ch in config.channels)) {
+        throw new ConfigError(`routes.${name}.channels.${i}: no channel named "${ch}" is configured`, {
+          path: `routes.${name}.channels.${i}`,
+        });
+      }
+    });
+  }
+  config.defaults.routes.forEach((r, i) => {
+    if (!(r in config.routes)) {
+      throw new ConfigError(`defaults.routes.${i}: no route named "${r}" is configured`, {
+        path: `defaults.routes.${i}`,
+      });
+    }
+  });
+}
+
+/** The configuration with every secret replaced by `***` (for `checkwatch config check`). */
+export function maskedConfig(loaded: LoadedConfig): unknown {
+  const mask = (value: unknown, path: string[]): unknown => {
+    if (loaded.secretPaths.includes(path.join('.'))) return '***';
+    if (Array.isArray(value)) return value.map((v, i) => mask(v, [...path, String(i)]));
+    if (isRecord(value))
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, [...path, k])]));
+    return value;
+  };
+  return mask(loaded.config, []);
+}
