@@ -1,0 +1,73 @@
+import type { Clock } from '../clock';
+
+/**
+ * Bounded concurrency toward ACK with a shared brake: when any call is throttled, the whole cycle slows
+ * down instead of every worker hammering on its own. On `Throttling*` the gate halves its concurrency
+ * (down to 1) and holds every new call until the server's `x-acs-retry-after` hint (or a backoff) has
+ * passed; each success after that earns one slot back (additive increase, multiplicative decrease).
+ */
+export class AckGate {
+  private active = 0;
+  private limit: number;
+  private pausedUntil = 0;
+  private readonly waiters: (() => void)[] = [];
+  /** Calls that found the brake on, for the cycle summary. */
+  throttledWaits = 0;
+
+  constructor(
+    private readonly maxConcurrency: number,
+    private readonly clock: Clock,
+  ) {
+    this.limit = Math.max(1, maxConcurrency);
+  }
+
+  get concurrency(): number {
+    return this.limit;
+  }
+
+  /** Runs `fn` when a slot is free and no brake is on. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.active -= 1;
+      this.wakeOne();
+    }
+  }
+
+  /** Reports a throttled reply: slow every caller down until `retryAfterMs` from now. */
+  throttled(retryAfterMs: number): void {
+    this.limit = Math.max(1, Math.floor(this.limit / 2));
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + Math.max(0, retryAfterMs));
+  }
+
+  /** Reports a success: recover one slot of concurrency. */
+  succeeded(): void {
+    if (this.limit < this.maxConcurrency) {
+      this.limit += 1;
+      this.wakeOne();
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    for (;;) {
+      const wait = this.pausedUntil - this.clock.now();
+      if (wait > 0) {
+        this.throttledWaits += 1;
+        await this.clock.sleep(wait);
+        continue;
+      }
+      if (this.active < this.limit) {
+        this.active += 1;
+        return;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private wakeOne(): void {
+    const next = this.waiters.shift();
+    if (next !== undefined) next();
+  }
+}
