@@ -49,6 +49,10 @@ const mentionsSchema = z.strictObject({
   onFailureOnly: z.boolean().default(true),
   mobiles: z.array(z.string().regex(/^\+?[0-9-]{5,20}$/)).default([]),
   userIds: z.array(z.string().min(1).max(128)).default([]),
+  /** Slack member ids (`U…`), `here`/`channel`/`everyone`, or `subteam^S…` for user groups. */
+  slackIds: z
+    .array(z.string().regex(/^(?:[UW][A-Z0-9]{2,}|here|channel|everyone|subteam\^S[A-Z0-9]+)$/))
+    .default([]),
 });
 
 const channelCommon = {
@@ -66,10 +70,16 @@ const channelSchema = z.discriminatedUnion('type', [
     ...channelCommon,
     secret: secretRefSchema.optional(),
     keyword: z.string().min(1).max(64).optional(),
-    format: z.enum(['markdown', 'actionCard']).default('actionCard'),
+    /** `markdown` supports @mentions; `actionCard` adds a console button but cannot @ anyone. */
+    format: z.enum(['markdown', 'actionCard']).default('markdown'),
   }),
   z.strictObject({ type: z.literal('slack'), ...channelCommon }),
-  z.strictObject({ type: z.literal('feishu'), ...channelCommon, secret: secretRefSchema.optional() }),
+  z.strictObject({
+    type: z.literal('feishu'),
+    ...channelCommon,
+    secret: secretRefSchema.optional(),
+    keyword: z.string().min(1).max(64).optional(),
+  }),
   z.strictObject({ type: z.literal('wecom'), ...channelCommon }),
   z.strictObject({ type: z.literal('webhook'), ...channelCommon, secret: secretRefSchema }),
 ]);
@@ -166,7 +176,14 @@ export const configSchema = z.strictObject({
 });
 
 type RawConfig = z.output<typeof configSchema>;
-type Resolve<T> = T extends SecretRef ? string : T extends object ? { [K in keyof T]: Resolve<T[K]> } : T;
+/** Literal strings (types, enums) stay literal; a secret reference becomes its resolved string. */
+type Resolve<T> = T extends string
+  ? T
+  : T extends SecretRef
+    ? string
+    : T extends object
+      ? { [K in keyof T]: Resolve<T[K]> }
+      : T;
 /** The validated configuration with every secret reference resolved to its value. */
 export type Config = Resolve<RawConfig>;
 export type ChannelSettings = Config['channels'][string];

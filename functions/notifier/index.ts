@@ -1,0 +1,268 @@
+/**
+ * Function Compute handler of the notifier: invoked asynchronously by the poller with a check's key
+ * (lib/dispatch/fc.ts), it delivers that check to its routed channels (lib/notify/notifier.ts).
+ *
+ * Thin composition root (STYLE.md 1): parse the event, build the adapters, call the use case, log one
+ * summary line. Configuration and channels are built once per instance (FC runs one request per
+ * instance at a time); the store is rebuilt only when the function role's STS credentials change.
+ *
+ * When it throws (so that FC retries the async event, up to `maxAsyncRetryAttempts`):
+ * - the configuration is invalid: a function error is what an operator sees in FC's console and the
+ *   `onFailure` destination; nothing was sent;
+ * - the store is unreachable, busy, or refused the credentials: a retry a little later, with fresh STS
+ *   credentials, is likely to work. Claims taken before the failure expire, so the retry resends only
+ *   what was not recorded, with the same idempotency key;
+ * - anything unexpected (a bug): visible, and retried.
+ * It returns normally for a malformed or foreign event (retrying cannot help), for a store that lacks
+ * its tables or rejects a request as invalid (the poller's re-dispatch comes back after
+ * `defaults.redispatchAfter` once that is fixed), and whenever delivery was merely deferred (rate
+ * window, platform failure): the poller's re-dispatch is the retry path for those, so FC's own retry
+ * does not double it.
+ */
+import { systemClock } from '../../lib/clock';
+import { loadConfig, type Config, type LoadedConfig } from '../../lib/config';
+import { credentialsFromEnv } from '../../lib/credentials';
+import { parseDispatchEvent } from '../../lib/dispatch/dispatch';
+import { CredentialsError, isAppError } from '../../lib/errors';
+import { createLogger, type Logger } from '../../lib/log';
+import type { Channel } from '../../lib/channels/channel';
+import { buildChannels } from '../../lib/notify/channels';
+import { createNotifier } from '../../lib/notify/notifier';
+import { StoreError, type Store } from '../../lib/store/store';
+import { createTablestoreStore, type TablestoreCredentials } from '../../lib/store/tablestore';
+
+/** The parts of FC's `context` the notifier reads (reference/function-compute.md). */
+export interface FcContext {
+  readonly requestId: string;
+  /** STS credentials of the function's role (absent when the function has no role). */
+  readonly credentials?:
+    | {
+        readonly accessKeyId: string;
+        readonly accessKeySecret: string;
+        readonly securityToken?: string | undefined;
+      }
+    | undefined;
+  readonly function: {
+    readonly name: string;
+    /** Seconds. */
+    readonly timeout: number;
+    readonly memory?: number | undefined;
+    readonly handler?: string | undefined;
+  };
+  readonly region?: string | undefined;
+  readonly accountId?: string | undefined;
+}
+
+/** What the handler returns (FC records it for async invocations; keep it small and secret-free). */
+export interface NotifierResult {
+  readonly ok: boolean;
+  readonly requestId: string;
+  readonly clusterId?: string;
+  readonly checkId?: string;
+  readonly status?: string;
+  readonly archived?: boolean;
+  readonly channels?: readonly { channel: string; outcome: string; sends: number }[];
+  /** Error code when `ok` is false. */
+  readonly error?: string;
+}
+
+interface Instance {
+  readonly loaded: LoadedConfig;
+  readonly log: Logger;
+  readonly channels: Map<string, Channel>;
+  store?: { readonly identity: string; readonly store: Store } | undefined;
+}
+
+let instance: Instance | undefined;
+
+/** Time kept back from FC's timeout so the summary is logged and the result returned. */
+export function marginMs(timeoutMs: number): number {
+  return Math.min(10_000, Math.max(1_000, Math.floor(timeoutMs * 0.1)));
+}
+
+function getInstance(): Instance {
+  if (instance === undefined) {
+    const loaded = loadConfig({ env: process.env });
+    const level = process.env.CHECKWATCH_LOG_LEVEL;
+    const log = createLogger({
+      redactor: loaded.redactor,
+      level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
+    });
+    instance = { loaded, log, channels: buildChannels(loaded.config, { log }) };
+  }
+  return instance;
+}
+
+function credentialsOf(context: FcContext): TablestoreCredentials {
+  const c = context.credentials;
+  if (c !== undefined && c.accessKeyId !== '' && c.accessKeySecret !== '') {
+    return c.securityToken === undefined || c.securityToken === ''
+      ? { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret }
+      : { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken };
+  }
+  const fromEnv = credentialsFromEnv(process.env);
+  if (fromEnv !== undefined) return fromEnv;
+  throw new CredentialsError('no credentials: give the notifier function a role (context.credentials)');
+}
+
+async function openStore(inst: Instance, config: Config, context: FcContext): Promise<Store> {
+  const sc = config.store;
+  switch (sc.type) {
+    case 'tablestore': {
+      const credentials = credentialsOf(context);
+      for (const secret of [credentials.accessKeySecret, credentials.securityToken])
+        inst.loaded.redactor.add(secret);
+      const identity = `ots\n${credentials.accessKeyId}\n${credentials.securityToken ?? ''}`;
+      if (inst.store?.identity === identity) return inst.store.store;
+      const previous = inst.store?.store;
+      inst.store = undefined;
+      await previous?.close();
+      const store = createTablestoreStore({
+        endpoint: sc.endpoint,
+        instanceName: sc.instance,
+        credentials,
+        tablePrefix: sc.tablePrefix,
+        shards: config.defaults.shards,
+        historyTtlDays: Math.max(1, Math.round(config.defaults.retention / 86_400_000)),
+        autoCreate: sc.createTables,
+      });
+      inst.store = { identity, store };
+      return store;
+    }
+    case 'sqlite': {
+      const identity = `sqlite\n${sc.path}`;
+      if (inst.store?.identity === identity) return inst.store.store;
+      // Loaded only when configured: better-sqlite3 is never part of a function bundle.
+      const { createSqliteStore } = await import('../../lib/store/sqlite');
+      const store = createSqliteStore({
+        path: sc.path,
+        shards: config.defaults.shards,
+        historyTtlMs: config.defaults.retention,
+      });
+      inst.store = { identity, store };
+      return store;
+    }
+    default: {
+      const unreachable: never = sc;
+      return unreachable;
+    }
+  }
+}
+
+/** Whether FC should retry the async event for this error (see the module comment). */
+export function shouldRetry(err: unknown): boolean {
+  if (err instanceof StoreError)
+    return err.retryable || err.code === 'STORE_AUTH' || err.code === 'STORE_CONFLICT';
+  if (isAppError(err)) return err.code !== 'INVALID_INPUT';
+  return true;
+}
+
+/** Optional FC initializer (`instanceLifecycleConfig.initializer`): loads configuration early. */
+export const initialize = (): Promise<void> => {
+  getInstance();
+  return Promise.resolve();
+};
+
+/** The async-invocation handler: `event` is the Buffer of {@link encodeDispatchEvent}'s JSON. */
+export const handler = async (event: Buffer | string, context: FcContext): Promise<NotifierResult> => {
+  const started = Date.now();
+  const requestId = context.requestId;
+  let inst: Instance;
+  try {
+    inst = getInstance();
+  } catch (err) {
+    // No configuration, so no redactor yet: log the error's code and message only (never values).
+    createLogger().error('notifier configuration failed', {
+      requestId,
+      error: isAppError(err) ? err.code : 'ERROR',
+      message: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  }
+  const log = inst.log.child({ requestId, function: context.function.name });
+
+  let request;
+  try {
+    request = parseDispatchEvent(event);
+  } catch (err) {
+    log.warn('ignored an event that is not a notify request', { error: err });
+    return { ok: false, requestId, error: isAppError(err) ? err.code : 'INVALID_INPUT' };
+  }
+  if (request.kind !== 'notify') {
+    log.warn('ignored a dispatch request meant for another function', { kind: request.kind });
+    return { ok: false, requestId, error: 'WRONG_FUNCTION' };
+  }
+  const { clusterId, checkId } = request;
+  const timeoutMs = Math.max(1, context.function.timeout) * 1000;
+  const deadline = started + timeoutMs - marginMs(timeoutMs);
+
+  try {
+    const store = await openStore(inst, inst.loaded.config, context);
+    const notifier = createNotifier({
+      store,
+      channels: inst.channels,
+      config: inst.loaded.config,
+      clock: systemClock,
+      log,
+    });
+    const report = await notifier.notify(clusterId, checkId, { deadline, holder: `fc:${requestId}` });
+    const channels = report.channels.map((c) => ({ channel: c.channel, outcome: c.outcome, sends: c.sends }));
+    log.info('notifier done', {
+      clusterId,
+      checkId,
+      generation: request.generation,
+      status: report.status,
+      outcome: report.outcome,
+      archived: report.archived,
+      channels: report.channels.map((c) => ({
+        channel: c.channel,
+        outcome: c.outcome,
+        sends: c.sends,
+        platformCode: c.platformCode,
+        platformText: c.platformText,
+        hint: c.hint,
+        digest: c.digest?.length,
+      })),
+      durationMs: Date.now() - started,
+    });
+    return {
+      ok: true,
+      requestId,
+      clusterId,
+      checkId,
+      status: report.status,
+      archived: report.archived,
+      channels,
+    };
+  } catch (err) {
+    const retry = shouldRetry(err);
+    log.error('notifier failed', {
+      clusterId,
+      checkId,
+      error: err,
+      willRetry: retry,
+      durationMs: Date.now() - started,
+    });
+    if (err instanceof StoreError && inst.store !== undefined) {
+      // A broken connection or expired credentials: start from a fresh client next time.
+      const broken = inst.store.store;
+      inst.store = undefined;
+      await broken.close().catch(() => undefined);
+    }
+    if (retry) throw err;
+    return {
+      ok: false,
+      requestId,
+      clusterId,
+      checkId,
+      error: isAppError(err) ? err.code : 'ERROR',
+    };
+  }
+};
+
+/** Forgets the per-instance state (configuration, channels, store). For tests and config reloads. */
+export async function resetInstance(): Promise<void> {
+  const current = instance;
+  instance = undefined;
+  await current?.store?.store.close();
+}
