@@ -1,3 +1,4 @@
+import { AckError } from '../ack/errors';
 import type { Clock } from '../clock';
 
 /**
@@ -25,9 +26,13 @@ export class AckGate {
     return this.limit;
   }
 
-  /** Runs `fn` when a slot is free and no brake is on. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /**
+   * Runs `fn` when a slot is free and no brake is on. With a `deadline` (epoch ms), a brake that lasts
+   * until or beyond it fails the call at once with `ACK_DEADLINE` instead of sleeping past it: a
+   * `x-acs-retry-after` of two minutes must not park a poller beyond its Function Compute timeout.
+   */
+  async run<T>(fn: () => Promise<T>, deadline?: number): Promise<T> {
+    await this.acquire(deadline);
     try {
       return await fn();
     } finally {
@@ -50,10 +55,22 @@ export class AckGate {
     }
   }
 
-  private async acquire(): Promise<void> {
+  /** Epoch ms until which the brake holds new calls (0: never throttled). */
+  get brakeUntil(): number {
+    return this.pausedUntil;
+  }
+
+  private async acquire(deadline: number | undefined): Promise<void> {
     for (;;) {
       const wait = this.pausedUntil - this.clock.now();
       if (wait > 0) {
+        if (deadline !== undefined && this.pausedUntil >= deadline) {
+          throw new AckError(
+            'ACK_DEADLINE',
+            `ACK throttled calls until ${new Date(this.pausedUntil).toISOString()}, past the call's deadline ${new Date(deadline).toISOString()}`,
+            { retryAfterMs: wait },
+          );
+        }
         this.throttledWaits += 1;
         await this.clock.sleep(wait);
         continue;

@@ -60,4 +60,33 @@ describe('AckGate', () => {
     for (let i = 0; i < 10; i++) gate.succeeded();
     expect(gate.concurrency).toBe(8);
   });
+
+  it('fails a call at once with ACK_DEADLINE when the brake outlasts its deadline', async () => {
+    const clock = new FakeClock();
+    const gate = new AckGate(2, clock);
+    gate.throttled(60_000);
+    let ran = false;
+    await expect(
+      gate.run(() => {
+        ran = true;
+        return Promise.resolve();
+      }, clock.now() + 5_000),
+    ).rejects.toMatchObject({ code: 'ACK_DEADLINE' });
+    expect(ran).toBe(false);
+    expect(clock.waiting).toBe(0);
+  });
+
+  it('waits out a brake that ends before the deadline', async () => {
+    const clock = new FakeClock();
+    const gate = new AckGate(2, clock);
+    gate.throttled(1_000);
+    let ran = false;
+    const run = gate.run(() => {
+      ran = true;
+      return Promise.resolve();
+    }, clock.now() + 5_000);
+    await clock.advance(1_000);
+    await run;
+    expect(ran).toBe(true);
+  });
 });
