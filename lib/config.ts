@@ -340,6 +340,16 @@ export function loadConfig(options: { file?: string | undefined; env: Env }): Lo
     setPath(doc, o.path, value);
     sources.push(o.name);
   }
+  // A single setting given by env (CHECKWATCH_SQLITE_PATH alone, say) implies its type.
+  if (isRecord(doc.store) && doc.store.type === undefined) {
+    doc.store = {
+      type: 'endpoint' in doc.store || 'instance' in doc.store ? 'tablestore' : 'sqlite',
+      ...doc.store,
+    };
+  }
+  if (isRecord(doc.dispatch) && doc.dispatch.type === undefined) {
+    doc.dispatch = { type: 'fc', ...doc.dispatch };
+  }
   // Switching the store or dispatch type by env must not inherit the other type's keys from the file.
   if (env.CHECKWATCH_STORE !== undefined && isRecord(doc.store)) doc.store = pickFor(doc.store, STORE_KEYS);
   if (env.CHECKWATCH_DISPATCH !== undefined && isRecord(doc.dispatch))

@@ -121,6 +121,15 @@ describe('loadConfig', () => {
     expect(Object.keys(config.channels)).toEqual(['d']);
   });
 
+  it('infers the store type from a single store setting given by env', () => {
+    expect(loadConfig({ env: { CHECKWATCH_SQLITE_PATH: '/tmp/x.sqlite' } }).config.store).toEqual({
+      type: 'sqlite',
+      path: '/tmp/x.sqlite',
+    });
+    const err = errorOf(() => loadConfig({ env: { CHECKWATCH_OTS_INSTANCE: 'inst' } }));
+    expect(err.message).toContain('store.endpoint');
+  });
+
   it('refuses YAML that is not a mapping, and YAML tags that would construct objects', () => {
     expect(errorOf(() => loadConfig({ file: fileWith('- a\n- b\n'), env: {} })).message).toContain(
       'expected a mapping',
