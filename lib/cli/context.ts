@@ -54,6 +54,15 @@ const EXIT_BY_CODE: Readonly<Record<string, ExitCode>> = {
   ACK_TIMEOUT: EXIT.unavailable,
   ACK_DEADLINE: EXIT.unavailable,
   ACK_BAD_RESPONSE: EXIT.failed,
+  CHECK_NOT_WATCHED: EXIT.notFound,
+  WAIT_TIMEOUT: EXIT.unavailable,
+  API_UNREACHABLE: EXIT.unavailable,
+  API_BAD_RESPONSE: EXIT.failed,
+  STORE_UNAVAILABLE: EXIT.unavailable,
+  STORE_AUTH: EXIT.credentials,
+  UNAUTHORIZED: EXIT.credentials,
+  FORBIDDEN: EXIT.credentials,
+  NOT_FOUND: EXIT.notFound,
 };
 
 /** Ends a command early with an exit code and nothing more to print (the command printed already). */

@@ -7,6 +7,12 @@ import { CliExit, createContext, describeFailure, EXIT, EXIT_CODES_HELP } from '
 import type { CliDeps } from './deps';
 import { defaultDeps } from './deps';
 import { registerSimCommand } from './sim';
+import { registerConfigCommands } from './config';
+import { registerChannelCommands } from './channels';
+import { registerInitCommand } from './init';
+import { registerWatchCommands } from './watch';
+import { registerServeCommand } from './serve';
+import { registerDemoCommand } from './demo';
 
 /**
  * The `checkwatch` program: one commander tree built per run from a {@link CliIo}, so tests run it
@@ -18,7 +24,10 @@ Examples:
   checkwatch check run c0123456789abcdef0123456789abcdef --type ClusterUpgrade --region cn-hangzhou
   checkwatch check get c0123456789abcdef0123456789abcdef <check-id> --region cn-hangzhou
   checkwatch check list c0123456789abcdef0123456789abcdef --json
-  checkwatch sim --demo                 # a local ACK simulator, no cloud account needed
+  checkwatch run c0123456789abcdef0123456789abcdef --type ClusterUpgrade --wait   # a CI gate
+  checkwatch watch cluster c0123456789abcdef0123456789abcdef --route ops
+  checkwatch serve --config checkwatch.yaml     # poller + notifier + HTTP API, SQLite
+  checkwatch demo                               # everything locally, no cloud account needed
 
 Credentials (the standard Alibaba Cloud chain):
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET [, ALIBABA_CLOUD_SECURITY_TOKEN],
@@ -58,6 +67,12 @@ export function buildProgram(
     .addHelpText('after', PROGRAM_HELP_AFTER);
   registerCheckCommands(program, ctx, deps);
   registerSimCommand(program, ctx, deps);
+  registerWatchCommands(program, ctx, deps);
+  registerServeCommand(program, ctx, deps);
+  registerDemoCommand(program, ctx, deps);
+  registerInitCommand(program, ctx, deps);
+  registerConfigCommands(program, ctx);
+  registerChannelCommands(program, ctx);
   return { program, ctx };
 }
 
