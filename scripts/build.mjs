@@ -20,6 +20,14 @@ const common = {
   logLevel: 'warning',
 };
 
+/** Resolves `@alicloud/fc2` in function bundles to the sibling file built from scripts/fc2-entry.cjs. */
+const lazyFc2 = {
+  name: 'lazy-fc2',
+  setup(b) {
+    b.onResolve({ filter: /^@alicloud\/fc2$/ }, () => ({ path: './fc2.js', external: true }));
+  },
+};
+
 /** @type {Array<{name: string, out: string}>} */
 const outputs = [];
 
@@ -41,18 +49,33 @@ if (!cliOnly) {
   for (const fn of fns) {
     const outdir = join(root, 'dist', fn);
     mkdirSync(outdir, { recursive: true });
-    await build({
+    outputs.push({ name: fn, out: join(outdir, 'index.js') });
+    const result = await build({
       ...common,
       entryPoints: [join(fnDir, fn, 'index.ts')],
       outfile: join(outdir, 'index.js'),
       minify: true,
+      metafile: true,
       // better-sqlite3 is the self-hosted store: never part of a function bundle.
-      // proxy-agent is an optional require inside @alicloud/fc2's HTTP stack.
-      external: ['better-sqlite3', 'proxy-agent'],
+      external: ['better-sqlite3'],
+      plugins: [lazyFc2],
     });
+    // @alicloud/fc2 (with ali-oss, urllib, iconv-lite: ~0.8 MB) is only needed when dispatching, and
+    // lib/dispatch/fc.ts imports it lazily: ship it as a separate file next to index.js, so that a cold
+    // start that never dispatches (an idle poll, every API call) neither reads nor parses it.
+    if (Object.keys(result.metafile.inputs).some((f) => f.includes('lib/dispatch/fc.ts'))) {
+      await build({
+        ...common,
+        entryPoints: [join(root, 'scripts', 'fc2-entry.cjs')],
+        outfile: join(outdir, 'fc2.js'),
+        minify: true,
+        // proxy-agent is an optional require inside @alicloud/fc2's HTTP stack.
+        external: ['proxy-agent'],
+      });
+      outputs.push({ name: `${fn} (fc2)`, out: join(outdir, 'fc2.js') });
+    }
     // dist/<fn> is what Function Compute receives; mark it CommonJS so it also runs from this repo.
     writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
-    outputs.push({ name: fn, out: join(outdir, 'index.js') });
   }
 }
 

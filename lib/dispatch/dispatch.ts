@@ -7,7 +7,7 @@
  * must be idempotent, and both deduplicate by the same task id, derived here from the request.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AppError, InputError } from '../errors';
 import { CHECK_ID_PATTERN, CLUSTER_ID_PATTERN } from '../domain/check';
 
@@ -55,18 +55,18 @@ export const MAX_ASYNC_EVENT_BYTES = 128 * 1024;
 /** Version of the event format, so a future change can be told apart from garbage. */
 const EVENT_VERSION = 1;
 
-const generation = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const generation = z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 
 const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('notify'),
-    clusterId: z.string().regex(CLUSTER_ID_PATTERN, 'not a cluster id'),
-    checkId: z.string().regex(CHECK_ID_PATTERN, 'not a check id'),
+    clusterId: z.string().check(z.regex(CLUSTER_ID_PATTERN, 'not a cluster id')),
+    checkId: z.string().check(z.regex(CHECK_ID_PATTERN, 'not a check id')),
     generation,
   }),
   z.strictObject({
     kind: z.literal('poll-shard'),
-    shard: z.number().int().nonnegative().max(1_000_000),
+    shard: z.number().check(z.int(), z.gte(0), z.lte(1_000_000)),
     generation,
   }),
 ]);
@@ -83,7 +83,7 @@ function validate(req: unknown): DispatchRequest {
   return parsed.data;
 }
 
-function summarize(error: z.ZodError): string {
+function summarize(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 3)
     .map((i) => `${i.path.length === 0 ? '(root)' : i.path.join('.')}: ${i.message}`)
@@ -91,7 +91,7 @@ function summarize(error: z.ZodError): string {
 }
 
 /** Paths and codes only: an event's values are never echoed back into errors or logs. */
-function issuePaths(error: z.ZodError): { path: string; code: string }[] {
+function issuePaths(error: z.core.$ZodError): { path: string; code: string }[] {
   return error.issues.map((i) => ({ path: i.path.join('.'), code: i.code }));
 }
 
