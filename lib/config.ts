@@ -104,6 +104,8 @@ const routeSchema = z.strictObject({
   clusters: z.optional(z.array(nonEmpty())),
   /** Only these check types; default: any. */
   types: z.optional(z.array(nonEmpty())),
+  /** People to mention on this route's channels, in addition to each channel's own mentions. */
+  mentions: z.optional(mentionsSchema),
 });
 
 const storeSchema = z.discriminatedUnion('type', [

@@ -34,7 +34,6 @@ import {
   fitText,
   itemsLine,
   listedItems,
-  outcomesOf,
   prepare,
   statusLine,
   templatedBody,
@@ -82,7 +81,7 @@ export function renderDingTalk(
   const msg = prepare(input, config.clusterNames);
   const format = config.format ?? 'markdown';
   const keyword = config.keyword !== undefined && config.keyword !== '' ? config.keyword : undefined;
-  const mentions = format === 'markdown' ? activeMentions(outcomesOf(msg), config.mentions) : undefined;
+  const mentions = format === 'markdown' ? activeMentions(msg, config.mentions) : undefined;
   const atMobiles = mentions?.mobiles ?? [];
   const atUserIds = mentions?.userIds ?? [];
 

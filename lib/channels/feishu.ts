@@ -78,7 +78,7 @@ export function renderFeishu(
   const p = PHRASES[lang];
   const msg = prepare(input, config.clusterNames);
   const keyword = config.keyword !== undefined && config.keyword !== '' ? config.keyword : undefined;
-  const mentions = activeMentions(outcomesOf(msg), config.mentions);
+  const mentions = activeMentions(msg, config.mentions);
   const at = (mentions?.userIds ?? []).map((id) => `<at id=${d.escape(id)}></at>`).join(' ');
   let title = clipChars(isDigest(msg) ? digestTitleOf(msg, lang) : titleOf(msg, opts), 200);
   if (keyword !== undefined && !title.includes(keyword)) title = `${keyword} ${title}`;

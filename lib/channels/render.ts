@@ -4,7 +4,7 @@
  */
 import type { CheckItemsSummary, FailingItem } from '../domain/check-items';
 import { cutUnits } from '../domain/check-items';
-import type { CheckMessage, DigestMessage, Language, Outcome } from '../domain/message';
+import type { CheckMessage, DigestMessage, Language, Outcome, RouteMentions } from '../domain/message';
 import {
   PHRASES,
   clusterLabel,
@@ -256,14 +256,32 @@ export function digestLine(msg: CheckMessage, d: Dialect, lang: Language): strin
   return `${d.bullet}${parts.join('')} — ${tail.join(' · ')}`;
 }
 
-/** The mentions that apply to these outcomes, or undefined when none do. */
+/**
+ * The mentions that apply to a message, or undefined when none do: the channel's own (unless they are
+ * for failures only and everything passed) plus those the matching routes added to each check.
+ */
 export function activeMentions(
-  outcomes: readonly Outcome[],
+  msg: CheckMessage | DigestMessage,
   mentions: MentionConfig | undefined,
 ): MentionConfig | undefined {
-  if (mentions === undefined) return undefined;
-  if (mentions.onFailureOnly === true && outcomes.every((o) => o === 'passed')) return undefined;
-  return mentions;
+  const outcomes = outcomesOf(msg);
+  const own =
+    mentions === undefined || (mentions.onFailureOnly === true && outcomes.every((o) => o === 'passed'))
+      ? undefined
+      : mentions;
+  const fromRoutes = (isDigest(msg) ? msg.items : [msg]).flatMap((m) =>
+    m.mentions === undefined ? [] : [m.mentions],
+  );
+  if (fromRoutes.length === 0) return own;
+  const union = (
+    a: readonly string[] | undefined,
+    more: (r: RouteMentions) => readonly string[],
+  ): string[] => [...new Set([...(a ?? []), ...fromRoutes.flatMap(more)])];
+  return {
+    mobiles: union(own?.mobiles, (r) => r.mobiles),
+    userIds: union(own?.userIds, (r) => r.userIds),
+    slackIds: union(own?.slackIds, (r) => r.slackIds),
+  };
 }
 
 export function outcomesOf(msg: CheckMessage | DigestMessage): Outcome[] {

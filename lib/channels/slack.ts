@@ -33,7 +33,6 @@ import {
   fitText,
   itemsLine,
   listedItems,
-  outcomesOf,
   prepare,
   slackDialect,
   statusLine,
@@ -104,7 +103,7 @@ export function renderSlack(input: CheckMessage | DigestMessage, config: SlackRe
   const lang = config.language;
   const p = PHRASES[lang];
   const msg = prepare(input, config.clusterNames);
-  const mentions = activeMentions(outcomesOf(msg), config.mentions);
+  const mentions = activeMentions(msg, config.mentions);
   const at = (mentions?.slackIds ?? []).map(slackMention).join(' ');
   const title = isDigest(msg) ? digestTitleOf(msg, lang) : titleOf(msg, opts);
   // `text` is mrkdwn (mentions are live in it), unlike the plain_text header: escape the title there.

@@ -63,7 +63,7 @@ export function renderWeCom(input: CheckMessage | DigestMessage, config: WeComRe
   const lang = config.language;
   const p = PHRASES[lang];
   const msg = prepare(input, config.clusterNames);
-  const mentions = activeMentions(outcomesOf(msg), config.mentions);
+  const mentions = activeMentions(msg, config.mentions);
   const suffix = (mentions?.userIds ?? []).map((id) => `<@${id}>`).join(' ');
   const title = clipChars(isDigest(msg) ? digestTitleOf(msg, lang) : titleOf(msg, opts), 200);
   const colour = COLOUR[worstOutcome(outcomesOf(msg))];

@@ -32,6 +32,15 @@ export interface CheckMessage {
   durationMs?: number | undefined;
   summary: CheckItemsSummary;
   consoleUrl: string;
+  /** People to mention besides the channel's own, from the routes that sent this check here. */
+  mentions?: RouteMentions | undefined;
+}
+
+/** Mentions a route adds for the checks it routes (already filtered by outcome). */
+export interface RouteMentions {
+  mobiles: string[];
+  userIds: string[];
+  slackIds: string[];
 }
 
 /** N completions in one message, for when a channel's rate limit would otherwise be exceeded. */

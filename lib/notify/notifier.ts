@@ -28,7 +28,7 @@ import type { Config } from '../config';
 import { backoffDelay, type RetryPolicy } from '../domain/backoff';
 import { isCheckId, isClusterId } from '../domain/check';
 import type { CheckMessage, DigestMessage, Outcome } from '../domain/message';
-import { resolveChannels, unknownRoutes } from '../domain/routing';
+import { resolveChannels, routeMentions, unknownRoutes } from '../domain/routing';
 import { describeError, InputError } from '../errors';
 import type { Logger } from '../log';
 import {
@@ -207,7 +207,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const routedChannels = (check: PendingCheck & { readonly outcome: Outcome }): string[] =>
     resolveChannels(routesOf(check), config.routes, check.outcome, check.clusterId, check.type);
 
-  const message = (check: FinishedCheck): CheckMessage => checkMessageOf(check, clusterNames);
+  /** The message for one channel: the routes that sent the check there may add people to mention. */
+  const message = (check: FinishedCheck, channelName: string): CheckMessage => {
+    const msg = checkMessageOf(check, clusterNames);
+    const mentions = routeMentions(
+      routesOf(check),
+      config.routes,
+      check.outcome,
+      check.clusterId,
+      check.type,
+      channelName,
+    );
+    return mentions === undefined ? msg : { ...msg, mentions };
+  };
 
   /** Sleeps until `at` (+ jitter) when a send can still start before the deadline afterwards. */
   const waitUntil = async (at: number, jitterMs: number, opts: NotifyOptions): Promise<boolean> => {
@@ -343,8 +355,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     for (;;) {
       const msg: CheckMessage | DigestMessage =
         items.length === 1 && items[0] !== undefined
-          ? message(items[0].check)
-          : { items: items.map((i) => message(i.check)) };
+          ? message(items[0].check, channel.name)
+          : { items: items.map((i) => message(i.check, channel.name)) };
       const rendered = channel.render(msg);
       if (!rendered.truncated || items.length <= 2) return { items, rendered };
       // A digest line left out as "and N more" would be recorded delivered without being shown.

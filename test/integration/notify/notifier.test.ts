@@ -179,6 +179,41 @@ describe('notify: every platform', () => {
     expect(fakeOf(r, 'ding').received).toHaveLength(0);
   });
 
+  it("mentions the people a route names, on that route's channels only, and only for the outcomes it asks", async () => {
+    const r = await rig(
+      { ding: { platform: 'dingtalk' }, slack: { platform: 'slack' } },
+      {
+        routes: {
+          all: { channels: ['ding', 'slack'] },
+          oncall: {
+            channels: ['ding'],
+            outcomes: ['failed'],
+            mentions: { onFailureOnly: true, mobiles: ['13800000000'], userIds: ['oncall-1'] },
+          },
+        },
+      },
+    );
+    await seedFinished(r.store, CLUSTER, 'chk-mention-1', ['all', 'oncall'], r.clock.now(), 'failed');
+    await seedFinished(r.store, CLUSTER, 'chk-mention-2', ['all', 'oncall'], r.clock.now(), 'passed');
+    await r.notify('chk-mention-1');
+    await r.notify('chk-mention-2');
+    const ding = fakeOf(r, 'ding').accepted;
+    expect(ding).toHaveLength(2);
+    const failed = ding.find((m) => m.raw.includes('chk-mention-1'))?.body as {
+      at?: { atMobiles: string[]; atUserIds: string[] };
+    };
+    expect(failed.at).toMatchObject({ atMobiles: ['13800000000'], atUserIds: ['oncall-1'] });
+    expect(JSON.stringify(failed)).toContain('@13800000000');
+    const passed = ding.find((m) => m.raw.includes('chk-mention-2'))?.body as { at?: unknown };
+    expect(passed.at).toBeUndefined();
+    // The route reaches only DingTalk: Slack gets the check, without anyone mentioned.
+    expect(
+      fakeOf(r, 'slack')
+        .accepted.map((m) => m.raw)
+        .join(''),
+    ).not.toContain('oncall-1');
+  });
+
   it('uses the default routes for a watch that named none', async () => {
     const r = await rig({ slack: { platform: 'slack' } });
     await seedFinished(r.store, CLUSTER, 'chk-default-1', [], r.clock.now());

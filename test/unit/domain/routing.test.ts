@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from '../../../lib/domain/message';
-import { resolveChannels, unknownRoutes, type RouteRule } from '../../../lib/domain/routing';
+import { resolveChannels, routeMentions, unknownRoutes, type RouteRule } from '../../../lib/domain/routing';
 
 const ALL: Outcome[] = ['passed', 'failed', 'gave_up', 'vanished'];
 const ROUTES: Record<string, RouteRule> = {
@@ -88,5 +88,40 @@ describe('resolveChannels', () => {
 describe('unknownRoutes', () => {
   it('names the routes configuration no longer defines', () => {
     expect(unknownRoutes(['failures', 'gone', 'toString'], ROUTES)).toEqual(['gone', 'toString']);
+  });
+});
+
+describe('routeMentions', () => {
+  const routes: Record<string, RouteRule> = {
+    oncall: {
+      channels: ['ops-ding'],
+      outcomes: ['failed', 'gave_up'],
+      mentions: { mobiles: ['13800000000'], userIds: ['u1'] },
+    },
+    leads: {
+      channels: ['ops-ding', 'dev-slack'],
+      outcomes: ALL,
+      mentions: { onFailureOnly: true, userIds: ['u2', 'u1'], slackIds: ['U024BE7LH'] },
+    },
+    quiet: { channels: ['ops-ding'], outcomes: ALL },
+  };
+
+  it('unions the mentions of every matching route that reaches the channel', () => {
+    expect(
+      routeMentions(['oncall', 'leads', 'quiet'], routes, 'failed', 'c1', 'ClusterUpgrade', 'ops-ding'),
+    ).toEqual({
+      mobiles: ['13800000000'],
+      userIds: ['u1', 'u2'],
+      slackIds: ['U024BE7LH'],
+    });
+  });
+
+  it('adds nothing for a route that does not reach the channel or does not match the outcome', () => {
+    expect(routeMentions(['oncall'], routes, 'failed', 'c1', 'ClusterUpgrade', 'dev-slack')).toBeUndefined();
+    expect(routeMentions(['oncall'], routes, 'passed', 'c1', 'ClusterUpgrade', 'ops-ding')).toBeUndefined();
+  });
+
+  it('skips failure-only mentions when the check passed', () => {
+    expect(routeMentions(['leads'], routes, 'passed', 'c1', 'ClusterUpgrade', 'dev-slack')).toBeUndefined();
   });
 });
