@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 import { Redactor } from './log';
 import { DEFAULT_MAX_AGE_MS } from './domain/transitions';
+import { validateTemplate } from './domain/template';
 
 /**
  * checkwatch's one configuration: a YAML or JSON file and/or environment variables (Function Compute
@@ -477,8 +478,24 @@ function resolveSecrets(
   return value;
 }
 
-/** Cross-references the schema cannot express: routes name configured channels, defaults name routes. */
+/**
+ * Cross-references the schema cannot express: routes name configured channels, defaults name routes,
+ * templates use only documented variables (a typo would otherwise render as empty text).
+ */
 function checkReferences(config: Config): void {
+  for (const [name, channel] of Object.entries(config.channels)) {
+    for (const field of ['titleTemplate', 'bodyTemplate'] as const) {
+      const template = channel[field];
+      const unknown = template === undefined ? [] : validateTemplate(template);
+      if (unknown.length > 0) {
+        const path = `channels.${name}.${field}`;
+        throw new ConfigError(
+          `${path}: unknown template variable${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `{{${u}}}`).join(', ')} (see docs/CONFIGURATION.md for the variables)`,
+          { path },
+        );
+      }
+    }
+  }
   for (const [name, route] of Object.entries(config.routes)) {
     route.channels.forEach((ch, i) => {
       if (!(ch in config.channels)) {

@@ -14,7 +14,7 @@
 import type { CheckMessage, Language } from './message';
 import { PHRASES, clusterLabel, durationOf, failingCount, formatDuration, itemCountsText } from './message';
 
-/** Every variable a template may use, with what it holds (shown by docs and `config validate`). */
+/** Every variable a template may use, with what it holds (listed in docs/CONFIGURATION.md; `loadConfig` rejects any other name). */
 export const TEMPLATE_VARIABLES = {
   outcome: 'passed | failed | gave_up | vanished',
   outcome_text: 'the outcome in the channel language, e.g. "Check failed" / "检查未通过"',

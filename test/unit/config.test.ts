@@ -121,6 +121,20 @@ describe('loadConfig', () => {
     expect(Object.keys(config.channels)).toEqual(['d']);
   });
 
+  it('rejects a template that uses an undocumented variable, naming it', () => {
+    const doc = {
+      channels: {
+        s: { type: 'slack', url: 'https://hooks.example/x', titleTemplate: '{{outcome_text}} {{clustr_id}}' },
+      },
+    };
+    const err = errorOf(() => loadConfig({ env: { CHECKWATCH_CONFIG: JSON.stringify(doc) } }));
+    expect(err.message).toContain('channels.s.titleTemplate: unknown template variable {{clustr_id}}');
+    const ok = { channels: { s: { ...doc.channels.s, titleTemplate: '{{outcome_text}} {{cluster_id}}' } } };
+    expect(
+      loadConfig({ env: { CHECKWATCH_CONFIG: JSON.stringify(ok) } }).config.channels.s?.titleTemplate,
+    ).toContain('{{cluster_id}}');
+  });
+
   it('infers the store type from a single store setting given by env', () => {
     expect(loadConfig({ env: { CHECKWATCH_SQLITE_PATH: '/tmp/x.sqlite' } }).config.store).toEqual({
       type: 'sqlite',
