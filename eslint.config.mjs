@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.s/', 'bin/', 'scripts/*.mjs', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.s/', 'bin/', 'scripts/*.mjs', 'scripts/*.cjs', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

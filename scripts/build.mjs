@@ -11,6 +11,10 @@ const cliOnly = process.argv.includes('--cli');
 const quiet = process.argv.includes('--quiet');
 
 const common = {
+  // The tablestore SDK is sloppy-mode code that assigns undeclared variables (e.g. `key` in
+  // plian_buffer_builder.js): tsconfig's `strict` would make esbuild emit "use strict" over the whole
+  // bundle and break it. Our own code is checked strict by tsc; the bundle must not force it.
+  tsconfigRaw: { compilerOptions: { alwaysStrict: false, strict: false } },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -16,23 +16,20 @@ import type { AccessKey } from '../../lib/ack/signer';
 import type { ApiRequest, ApiResponse } from '../../lib/api/http';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Config, Env } from '../../lib/config';
-import { AppError, ConfigError, CredentialsError, describeError } from '../../lib/errors';
-import { createLogger, type Logger, type LogLevel } from '../../lib/log';
+import { AppError, describeError } from '../../lib/errors';
+import { createLogger, type Logger } from '../../lib/log';
 import type { Store } from '../../lib/store/store';
+import {
+  ackOptions,
+  closeQuietly,
+  credentialsFingerprint,
+  functionLogger,
+  requireCredentials,
+  tablestoreOptions,
+  type FcContext,
+} from '../runtime';
 
-/** The parts of the FC context the API function reads. */
-export interface FcContext {
-  readonly requestId: string;
-  readonly credentials?:
-    | {
-        readonly accessKeyId?: string | undefined;
-        readonly accessKeySecret?: string | undefined;
-        readonly securityToken?: string | undefined;
-      }
-    | undefined;
-  readonly function?: { readonly name?: string | undefined } | undefined;
-  readonly region?: string | undefined;
-}
+export type { FcContext } from '../runtime';
 
 /** What an FC HTTP trigger expects back. */
 export interface FcHttpResponse {
@@ -89,13 +86,7 @@ export function createApiFunction(options: ApiFunctionOptions): ApiFunction {
     if (instance !== undefined) return instance;
     const { loadConfig } = await import('../../lib/config');
     const loaded = loadConfig({ env: options.env });
-    const level = (options.env.CHECKWATCH_LOG_LEVEL ?? 'info') as LogLevel;
-    const log = createLogger({
-      level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
-      redactor: loaded.redactor,
-      ...(options.write === undefined ? {} : { write: options.write }),
-      now: () => clock.now(),
-    });
+    const log = functionLogger(loaded, options.env, { write: options.write, clock });
     instance = {
       config: loaded.config,
       log,
@@ -107,18 +98,15 @@ export function createApiFunction(options: ApiFunctionOptions): ApiFunction {
   };
 
   const build = async (inst: Instance, creds: AccessKey): Promise<Adapters> => {
-    const fingerprint = `${creds.accessKeyId}\n${creds.securityToken ?? ''}`;
+    const fingerprint = credentialsFingerprint(creds);
     if (adapters?.fingerprint === fingerprint) return adapters;
     const previous = adapters;
     adapters = undefined;
-    if (previous !== undefined) await closeAdapters(previous, inst.log);
+    if (previous !== undefined)
+      await closeQuietly([() => previous.store.close(), () => previous.ack.close()], inst.log);
 
     const { config, log } = inst;
-    if (config.store.type !== 'tablestore') {
-      throw new ConfigError('the API function needs the Tablestore store (CHECKWATCH_STORE=tablestore)', {
-        path: 'CHECKWATCH_STORE',
-      });
-    }
+    const storeOptions = tablestoreOptions(config, creds, 'API');
     const [{ createTablestoreStore }, { AckClient }, { createWatchService }, { createApiHandler }] =
       await Promise.all([
         import('../../lib/store/tablestore'),
@@ -126,27 +114,8 @@ export function createApiFunction(options: ApiFunctionOptions): ApiFunction {
         import('../../lib/api/service'),
         import('../../lib/api/http'),
       ]);
-    const store = createTablestoreStore({
-      endpoint: config.store.endpoint,
-      instanceName: config.store.instance,
-      tablePrefix: config.store.tablePrefix,
-      autoCreate: config.store.createTables,
-      shards: config.defaults.shards,
-      historyTtlDays: Math.max(1, Math.round(config.defaults.retention / 86_400_000)),
-      credentials: creds,
-    });
-    const ack = new AckClient({
-      credentials: () => {
-        if (current === undefined) return Promise.reject(new CredentialsError('no invocation credentials'));
-        return Promise.resolve(current);
-      },
-      region: config.region,
-      endpoint: config.ack.endpoint,
-      vpc: config.ack.vpc,
-      timeoutMs: config.ack.timeout,
-      clock,
-      log,
-    });
+    const store = createTablestoreStore(storeOptions);
+    const ack = new AckClient(ackOptions(config, () => current, { clock, log }));
     const service = createWatchService({ store, ack, config, clock, log });
     const handle = createApiHandler({
       service,
@@ -179,7 +148,7 @@ export function createApiFunction(options: ApiFunctionOptions): ApiFunction {
       let adapters: Adapters;
       try {
         const inst = await init();
-        const creds = credentialsOf(context);
+        const creds = requireCredentials(context, 'API');
         inst.addSecret(creds.accessKeySecret);
         inst.addSecret(creds.securityToken);
         current = creds;
@@ -201,30 +170,9 @@ export function createApiFunction(options: ApiFunctionOptions): ApiFunction {
     async close() {
       const a = adapters;
       adapters = undefined;
-      if (a !== undefined) await closeAdapters(a, instance?.log);
+      if (a !== undefined) await closeQuietly([() => a.store.close(), () => a.ack.close()], instance?.log);
     },
   };
-}
-
-function credentialsOf(context: FcContext): AccessKey {
-  const c = context.credentials;
-  const accessKeyId = c?.accessKeyId ?? '';
-  const accessKeySecret = c?.accessKeySecret ?? '';
-  if (accessKeyId === '' || accessKeySecret === '') {
-    throw new CredentialsError(
-      'the invocation context carries no credentials: give the API function a role (s.yaml `role`)',
-    );
-  }
-  const token = c?.securityToken;
-  return token === undefined || token === ''
-    ? { accessKeyId, accessKeySecret }
-    : { accessKeyId, accessKeySecret, securityToken: token };
-}
-
-async function closeAdapters(a: Adapters, log: Logger | undefined): Promise<void> {
-  await Promise.all([a.store.close(), a.ack.close()]).catch((err: unknown) => {
-    log?.warn('closing old adapters failed', { error: describeError(err) });
-  });
 }
 
 const api = createApiFunction({ env: process.env });

@@ -30,27 +30,21 @@ import { buildChannels } from '../../lib/notify/channels';
 import { createNotifier } from '../../lib/notify/notifier';
 import { StoreError, type Store } from '../../lib/store/store';
 import { createTablestoreStore, type TablestoreCredentials } from '../../lib/store/tablestore';
+import {
+  contextCredentials,
+  functionLogger,
+  tablestoreOptions,
+  type FcContext as RuntimeContext,
+} from '../runtime';
 
-/** The parts of FC's `context` the notifier reads (reference/function-compute.md). */
-export interface FcContext {
-  readonly requestId: string;
-  /** STS credentials of the function's role (absent when the function has no role). */
-  readonly credentials?:
-    | {
-        readonly accessKeyId: string;
-        readonly accessKeySecret: string;
-        readonly securityToken?: string | undefined;
-      }
-    | undefined;
+/** The FC context as the notifier reads it: it needs the function's timeout for its time budget. */
+export interface FcContext extends RuntimeContext {
   readonly function: {
-    readonly name: string;
-    /** Seconds. */
+    readonly name?: string | undefined;
     readonly timeout: number;
     readonly memory?: number | undefined;
     readonly handler?: string | undefined;
   };
-  readonly region?: string | undefined;
-  readonly accountId?: string | undefined;
 }
 
 /** What the handler returns (FC records it for async invocations; keep it small and secret-free). */
@@ -83,26 +77,19 @@ export function marginMs(timeoutMs: number): number {
 function getInstance(): Instance {
   if (instance === undefined) {
     const loaded = loadConfig({ env: process.env });
-    const level = process.env.CHECKWATCH_LOG_LEVEL;
-    const log = createLogger({
-      redactor: loaded.redactor,
-      level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
-    });
+    const log = functionLogger(loaded, process.env, { clock: systemClock });
     instance = { loaded, log, channels: buildChannels(loaded.config, { log }) };
   }
   return instance;
 }
 
+/** The function role's STS keys; outside FC (tests, a manual run) the standard env AccessKey. */
 function credentialsOf(context: FcContext): TablestoreCredentials {
-  const c = context.credentials;
-  if (c !== undefined && c.accessKeyId !== '' && c.accessKeySecret !== '') {
-    return c.securityToken === undefined || c.securityToken === ''
-      ? { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret }
-      : { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken };
+  const creds = contextCredentials(context) ?? credentialsFromEnv(process.env);
+  if (creds === undefined) {
+    throw new CredentialsError('no credentials: give the notifier function a role (context.credentials)');
   }
-  const fromEnv = credentialsFromEnv(process.env);
-  if (fromEnv !== undefined) return fromEnv;
-  throw new CredentialsError('no credentials: give the notifier function a role (context.credentials)');
+  return creds;
 }
 
 async function openStore(inst: Instance, config: Config, context: FcContext): Promise<Store> {
@@ -117,15 +104,7 @@ async function openStore(inst: Instance, config: Config, context: FcContext): Pr
       const previous = inst.store?.store;
       inst.store = undefined;
       await previous?.close();
-      const store = createTablestoreStore({
-        endpoint: sc.endpoint,
-        instanceName: sc.instance,
-        credentials,
-        tablePrefix: sc.tablePrefix,
-        shards: config.defaults.shards,
-        historyTtlDays: Math.max(1, Math.round(config.defaults.retention / 86_400_000)),
-        autoCreate: sc.createTables,
-      });
+      const store = createTablestoreStore(tablestoreOptions(config, credentials, 'notifier'));
       inst.store = { identity, store };
       return store;
     }

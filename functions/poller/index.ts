@@ -18,24 +18,27 @@ import type { AccessKey } from '../../lib/ack/signer';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Config, Env } from '../../lib/config';
 import type { Dispatcher } from '../../lib/dispatch/dispatch';
-import { ConfigError, CredentialsError, InputError, describeError } from '../../lib/errors';
-import { createLogger, type Logger, type LogLevel } from '../../lib/log';
+import { ConfigError, InputError } from '../../lib/errors';
+import type { Logger } from '../../lib/log';
 import type { PollRunResult } from '../../lib/poll/cycle';
 import type { Store } from '../../lib/store/store';
+import {
+  ackOptions,
+  closeQuietly,
+  credentialsFingerprint,
+  functionLogger,
+  requireCredentials,
+  tablestoreOptions,
+  type FcContext,
+} from '../runtime';
 
-/** The parts of the FC context the poller reads. */
-export interface FcContext {
-  readonly requestId: string;
-  readonly credentials?:
-    | {
-        readonly accessKeyId?: string | undefined;
-        readonly accessKeySecret?: string | undefined;
-        readonly securityToken?: string | undefined;
-      }
-    | undefined;
-  readonly function: { readonly name?: string; readonly timeout: number; readonly memory?: number };
-  readonly region?: string | undefined;
-  readonly accountId?: string | undefined;
+/** The FC context as the poller reads it: it needs the function's timeout for its time budget. */
+export interface PollerContext extends FcContext {
+  readonly function: {
+    readonly name?: string | undefined;
+    readonly timeout: number;
+    readonly memory?: number | undefined;
+  };
 }
 
 /** What one invocation did (FC ignores it for timer and async invocations; `s invoke` prints it). */
@@ -54,7 +57,7 @@ export interface PollerHandlerOptions {
 }
 
 export interface PollerHandler {
-  handle(event: Buffer | string, context: FcContext): Promise<PollerResponse>;
+  handle(event: Buffer | string, context: PollerContext): Promise<PollerResponse>;
   /** Closes the cached adapters (tests; FC just freezes the instance). */
   close(): Promise<void>;
 }
@@ -128,7 +131,7 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
   // The ACK client asks for credentials before every attempt: always the current invocation's.
   let current: AccessKey | undefined;
 
-  const init = async (context: FcContext): Promise<Instance> => {
+  const init = async (context: PollerContext): Promise<Instance> => {
     if (instance !== undefined) return instance;
     const { loadConfig } = await import('../../lib/config');
     const env: Record<string, string | undefined> = { ...options.env };
@@ -141,13 +144,7 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
       env.CHECKWATCH_FC_ACCOUNT_ID = context.accountId;
     }
     const loaded = loadConfig({ env });
-    const level = (options.env.CHECKWATCH_LOG_LEVEL ?? 'info') as LogLevel;
-    const log = createLogger({
-      level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
-      redactor: loaded.redactor,
-      ...(options.write === undefined ? {} : { write: options.write }),
-      now: () => clock.now(),
-    });
+    const log = functionLogger(loaded, options.env, { write: options.write, clock });
     instance = { config: loaded.config, log, loadedAt: clock.now() };
     return instance;
   };
@@ -155,20 +152,17 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
   const build = async (
     config: Config,
     creds: AccessKey,
-    context: FcContext,
+    context: PollerContext,
     log: Logger,
   ): Promise<Adapters> => {
-    const fingerprint = `${creds.accessKeyId}\n${creds.securityToken ?? ''}`;
+    const fingerprint = credentialsFingerprint(creds);
     if (adapters?.fingerprint === fingerprint) return adapters;
     const previous = adapters;
     adapters = undefined;
-    if (previous !== undefined) await closeAdapters(previous, log);
+    if (previous !== undefined)
+      await closeQuietly([() => previous.store.close(), () => previous.ack.close()], log);
 
-    if (config.store.type !== 'tablestore') {
-      throw new ConfigError('the poller function needs the Tablestore store (CHECKWATCH_STORE=tablestore)', {
-        path: 'CHECKWATCH_STORE',
-      });
-    }
+    const storeOptions = tablestoreOptions(config, creds, 'poller');
     if (config.dispatch.type !== 'fc') {
       throw new ConfigError('the poller function needs FC dispatch (CHECKWATCH_DISPATCH=fc)', {
         path: 'CHECKWATCH_DISPATCH',
@@ -182,29 +176,14 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
         import('../../lib/poll/cycle'),
       ]);
     const store = createTablestoreStore({
-      endpoint: config.store.endpoint,
-      instanceName: config.store.instance,
-      tablePrefix: config.store.tablePrefix,
-      autoCreate: config.store.createTables,
-      shards: config.defaults.shards,
-      historyTtlDays: Math.max(1, Math.round(config.defaults.retention / 86_400_000)),
-      credentials: creds,
+      ...storeOptions,
       onRequest: () => {
         storeRequests += 1;
       },
     });
     const ack = new AckClient({
-      credentials: () => {
-        if (current === undefined) return Promise.reject(new CredentialsError('no invocation credentials'));
-        return Promise.resolve(current);
-      },
-      region: config.region,
-      endpoint: config.ack.endpoint,
-      vpc: config.ack.vpc,
-      timeoutMs: config.ack.timeout,
+      ...ackOptions(config, () => current, { clock, log }),
       retry: POLLER_ACK_RETRY_POLICY,
-      clock,
-      log,
     });
     const d = config.dispatch;
     const dispatch = createFcDispatcher({
@@ -233,7 +212,7 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
       const trigger = await parsePollerEvent(event);
       const inst = await init(context);
       const log = inst.log.child({ requestId: context.requestId, fn: context.function.name });
-      const creds = credentialsOf(context);
+      const creds = requireCredentials(context, 'poller');
       current = creds;
       const { config } = inst;
       const deps = await build(config, creds, context, log);
@@ -283,34 +262,13 @@ export function createPollerHandler(options: PollerHandlerOptions): PollerHandle
     async close() {
       const a = adapters;
       adapters = undefined;
-      if (a !== undefined) await closeAdapters(a, instance?.log);
+      if (a !== undefined) await closeQuietly([() => a.store.close(), () => a.ack.close()], instance?.log);
     },
   };
-}
-
-function credentialsOf(context: FcContext): AccessKey {
-  const c = context.credentials;
-  const accessKeyId = c?.accessKeyId ?? '';
-  const accessKeySecret = c?.accessKeySecret ?? '';
-  if (accessKeyId === '' || accessKeySecret === '') {
-    throw new CredentialsError(
-      'the invocation context carries no credentials: give the poller function a role (s.yaml `role`)',
-    );
-  }
-  const token = c?.securityToken;
-  return token === undefined || token === ''
-    ? { accessKeyId, accessKeySecret }
-    : { accessKeyId, accessKeySecret, securityToken: token };
-}
-
-async function closeAdapters(a: Adapters, log: Logger | undefined): Promise<void> {
-  await Promise.all([a.store.close(), a.ack.close()]).catch((err: unknown) => {
-    log?.warn('closing old adapters failed', { error: describeError(err) });
-  });
 }
 
 const poller = createPollerHandler({ env: process.env });
 
 /** The FC entry point (`handler: index.handler`). */
-export const handler = (event: Buffer | string, context: FcContext): Promise<PollerResponse> =>
+export const handler = (event: Buffer | string, context: PollerContext): Promise<PollerResponse> =>
   poller.handle(event, context);

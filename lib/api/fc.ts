@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InputError } from '../errors';
 import type { ApiRequest, ApiResponse } from './http';
 
@@ -9,21 +9,22 @@ import type { ApiRequest, ApiResponse } from './http';
  * `{statusCode, headers, isBase64Encoded, body}`.
  */
 
+// zod/mini: only an issue's path is reported from here, so no message locale is needed.
 const stringMap = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
 const fcHttpEvent = z.object({
-  version: z.string().optional(),
-  rawPath: z.string().optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
-  headers: stringMap.nullish(),
-  queryParameters: stringMap.nullish(),
+  version: z.optional(z.string()),
+  rawPath: z.optional(z.string()),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
+  headers: z.nullish(stringMap),
+  queryParameters: z.nullish(stringMap),
   requestContext: z.object({
     http: z.object({
-      method: z.string().regex(/^[A-Za-z]{1,16}$/),
-      path: z.string().optional(),
+      method: z.string().check(z.regex(/^[A-Za-z]{1,16}$/)),
+      path: z.optional(z.string()),
     }),
-    requestId: z.string().optional(),
+    requestId: z.optional(z.string()),
   }),
 });
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AckErrorCode } from '../ack/errors';
 import type { Config } from '../config';
 import { AppError } from '../errors';
@@ -15,6 +15,7 @@ import {
   protoKeyPaths,
   regionField,
   routesField,
+  safeParse,
   statusFilterField,
   targetField,
 } from './schema';
@@ -140,38 +141,42 @@ const HEALTH_TIMEOUT_MS = 3_000;
 
 // ─── Request bodies and queries: strict, snake_case ─────────────────────────────────────────────────
 
+// zod/mini (see lib/api/schema.ts): parses go through `safeParse`, which words the issues.
 const watchCheckBody = z.strictObject({
   cluster_id: clusterIdField,
   check_id: checkIdField,
-  region: regionField.optional(),
-  routes: routesField.optional(),
+  region: z.optional(regionField),
+  routes: z.optional(routesField),
 });
 
 const runBody = z.strictObject({
   type: checkTypeField,
-  target: targetField.optional(),
-  options: optionsField.optional(),
-  region: regionField.optional(),
-  routes: routesField.optional(),
+  target: z.optional(targetField),
+  options: z.optional(optionsField),
+  region: z.optional(regionField),
+  routes: z.optional(routesField),
 });
 
 const watchClusterBody = z.strictObject({
   cluster_id: clusterIdField,
-  region: regionField.optional(),
-  routes: routesField.optional(),
+  region: z.optional(regionField),
+  routes: z.optional(routesField),
 });
 
 const noQuery = z.strictObject({});
 
 const listQuery = z.strictObject({
-  cluster_id: clusterIdField.optional(),
-  status: statusFilterField.optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000')
-    .transform(Number)
-    .pipe(limitField)
-    .optional(),
+  cluster_id: z.optional(clusterIdField),
+  status: z.optional(statusFilterField),
+  limit: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.regex(/^\d{1,4}$/, 'expected a whole number from 1 to 1000')),
+        z.transform(Number),
+      ),
+      limitField,
+    ),
+  ),
 });
 
 // ─── Routing ────────────────────────────────────────────────────────────────────────────────────────
@@ -192,9 +197,9 @@ interface Result {
 type Action = (ctx: Ctx) => Promise<Result>;
 
 interface MethodSpec {
-  readonly query?: z.ZodType;
+  readonly query?: z.ZodMiniType;
   /** A JSON body is required and validated against this. */
-  readonly body?: z.ZodType;
+  readonly body?: z.ZodMiniType;
   readonly run: Action;
 }
 
@@ -612,7 +617,7 @@ export function createApiHandler(deps: ApiHandlerDeps): (req: ApiRequest) => Pro
     }
   };
 
-  const readBody = (req: ApiRequest, schema: z.ZodType): unknown => {
+  const readBody = (req: ApiRequest, schema: z.ZodMiniType): unknown => {
     if (req.body.length > maxBodyBytes) {
       throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`, {
         details: { max_bytes: maxBodyBytes },
@@ -646,7 +651,7 @@ export function createApiHandler(deps: ApiHandlerDeps): (req: ApiRequest) => Pro
         details: { fields: proto },
       });
     }
-    const result = schema.safeParse(parsed);
+    const result = safeParse(schema, parsed);
     if (!result.success) {
       const fields = fieldErrors(result.error);
       throw new HttpError(400, 'INVALID_INPUT', describeFields('invalid body', fields), {
@@ -656,8 +661,8 @@ export function createApiHandler(deps: ApiHandlerDeps): (req: ApiRequest) => Pro
     return result.data;
   };
 
-  const readQuery = (query: Record<string, string>, schema: z.ZodType): Record<string, string> => {
-    const result = schema.safeParse({ ...query });
+  const readQuery = (query: Record<string, string>, schema: z.ZodMiniType): Record<string, string> => {
+    const result = safeParse(schema, { ...query });
     if (!result.success) {
       const fields = fieldErrors(result.error).map((f) => ({
         ...f,

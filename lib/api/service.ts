@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AckApi, CallOptions } from '../ack/api';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
@@ -96,38 +96,41 @@ export interface WatchServiceDeps {
 
 export const DEFAULT_ACK_DEADLINE_MS = 10_000;
 
+// zod/mini (see lib/api/schema.ts): parseInput words the issues.
 const watchCheckInput = z.object({
   clusterId: clusterIdField,
   checkId: checkIdField,
-  region: regionField.optional(),
-  routes: routesField.optional(),
+  region: z.optional(regionField),
+  routes: z.optional(routesField),
 });
 
 const runInput = z
   .object({
     clusterId: clusterIdField,
     type: checkTypeField,
-    target: targetField.optional(),
-    options: optionsField.optional(),
-    region: regionField.optional(),
-    routes: routesField.optional(),
+    target: z.optional(targetField),
+    options: z.optional(optionsField),
+    region: z.optional(regionField),
+    routes: z.optional(routesField),
   })
-  .superRefine((v, ctx) => {
-    if (v.type === 'NodePoolUpgrade' && v.target === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['target'], message: 'required when type is NodePoolUpgrade' });
-    }
-  });
+  .check(
+    z.superRefine((v, ctx) => {
+      if (v.type === 'NodePoolUpgrade' && v.target === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['target'], message: 'required when type is NodePoolUpgrade' });
+      }
+    }),
+  );
 
 const watchClusterInput = z.object({
   clusterId: clusterIdField,
-  region: regionField.optional(),
-  routes: routesField.optional(),
+  region: z.optional(regionField),
+  routes: z.optional(routesField),
 });
 
 const listInput = z.object({
-  clusterId: clusterIdField.optional(),
-  status: statusFilterField.optional(),
-  limit: limitField.optional(),
+  clusterId: z.optional(clusterIdField),
+  status: z.optional(statusFilterField),
+  limit: z.optional(limitField),
 });
 
 const keyInput = z.object({ clusterId: clusterIdField, checkId: checkIdField });

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { safeParse } from '../api/schema';
 import type { WatchService } from '../api/service';
 import { checkView, clusterView } from '../api/views';
 import { AppError } from '../errors';
@@ -14,8 +15,8 @@ const deliverySchema = z.looseObject({
   channel: z.string(),
   state: z.string(),
   attempts: z.number(),
-  last_error: z.string().nullable(),
-  sent_at: z.string().nullable(),
+  last_error: z.nullable(z.string()),
+  sent_at: z.nullable(z.string()),
 });
 
 export const apiCheckSchema = z.looseObject({
@@ -25,16 +26,16 @@ export const apiCheckSchema = z.looseObject({
   region: z.string(),
   routes: z.array(z.string()),
   source: z.string(),
-  type: z.string().nullable(),
-  target: z.string().nullable(),
-  status: z.string().nullable(),
+  type: z.nullable(z.string()),
+  target: z.nullable(z.string()),
+  status: z.nullable(z.string()),
   message: z.string(),
-  outcome: z.enum(['passed', 'failed', 'gave_up', 'vanished']).nullable(),
-  created_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-  watched_at: z.string().nullable(),
+  outcome: z.nullable(z.enum(['passed', 'failed', 'gave_up', 'vanished'])),
+  created_at: z.nullable(z.string()),
+  finished_at: z.nullable(z.string()),
+  watched_at: z.nullable(z.string()),
   summary: z.unknown(),
-  deliveries: z.array(deliverySchema).optional(),
+  deliveries: z.optional(z.array(deliverySchema)),
 });
 export type ApiCheck = z.infer<typeof apiCheckSchema>;
 export type ApiDelivery = z.infer<typeof deliverySchema>;
@@ -43,8 +44,8 @@ export const apiClusterSchema = z.looseObject({
   cluster_id: z.string(),
   region: z.string(),
   routes: z.array(z.string()),
-  watched_at: z.string().nullable(),
-  last_listed_at: z.string().nullable(),
+  watched_at: z.nullable(z.string()),
+  last_listed_at: z.nullable(z.string()),
   baseline_size: z.number(),
 });
 export type ApiCluster = z.infer<typeof apiClusterSchema>;
@@ -142,7 +143,7 @@ const errorBody = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z.optional(z.record(z.string(), z.unknown())),
   }),
 });
 
@@ -214,8 +215,9 @@ export function apiBackend(options: ApiClientOptions): Backend {
     });
   };
 
-  const parse = <T extends z.ZodType>(schema: T, json: unknown, what: string): z.output<T> => {
-    const r = schema.safeParse(json);
+  const parse = <T extends z.ZodMiniType>(schema: T, json: unknown, what: string): z.output<T> => {
+    // safeParse words the issue as classic zod did (zod/mini has no message locale of its own).
+    const r = safeParse(schema, json);
     if (!r.success) {
       throw new ApiClientError(
         'API_BAD_RESPONSE',

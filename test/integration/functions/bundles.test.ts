@@ -4,11 +4,12 @@
  * timer event Buffer and a context carrying STS credentials; it polls the ACK simulator, keeps state in
  * the Tablestore fake and dispatches asynchronously to the FC fake; the async event the FC fake recorded
  * is handed to the notifier bundle's handler, whose messages reach the fake DingTalk and Slack.
- * The `tablestore` SDK is sloppy-mode code: this also proves the bundles keep it working.
+ * Each handler runs in a fresh `node` process, as on FC: the `tablestore` SDK is sloppy-mode code that
+ * leaks globals, and a process that already loaded it unbundled would hide a bundle that breaks it
+ * (regression: "use strict" over the bundle made every GetRange throw `key is not defined`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckId, ClusterId } from '../../../lib/domain/check';
@@ -27,8 +28,29 @@ const CREDS = {
 const ACCOUNT = '1234567890123456';
 const CLUSTER = 'cb0000000000000000000000000000001' as ClusterId;
 
-interface FcHandlerModule {
-  handler(event: Buffer, context: Record<string, unknown>): Promise<Record<string, unknown>>;
+/** Runs `exports.handler(event, context)` of a bundle in a fresh node process; resolves its result and log. */
+function invokeBundle(
+  fn: string,
+  event: Buffer,
+  ctx: Record<string, unknown>,
+): Promise<{ result: Record<string, unknown>; log: string }> {
+  const script = `
+    const mod = require(process.argv[1]);
+    mod.handler(Buffer.from(process.argv[2], 'base64'), JSON.parse(process.argv[3])).then(
+      (r) => process.stdout.write(JSON.stringify(r)),
+      (e) => { process.stderr.write(String(e && e.stack)); process.exit(1); },
+    );`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['-e', script, join(ROOT, 'dist', fn, 'index.js'), event.toString('base64'), JSON.stringify(ctx)],
+      { env: { ...process.env, ...bundleEnv }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err !== null) reject(new Error(`${fn} bundle failed: ${stderr}`));
+        else resolve({ result: JSON.parse(stdout) as Record<string, unknown>, log: stderr });
+      },
+    );
+  });
 }
 
 let sim: Simulator;
@@ -37,9 +59,7 @@ let fc: FcFake;
 let ding: ChatFake;
 let slack: ChatFake;
 let store: TablestoreStore;
-const savedEnv = { ...process.env };
-const logLines: string[] = [];
-const originalWrite = process.stderr.write.bind(process.stderr);
+let bundleEnv: Record<string, string> = {};
 
 function context(fn: string, requestId: string, timeout: number): Record<string, unknown> {
   return {
@@ -62,7 +82,7 @@ beforeAll(async () => {
   fc = await startFcFake({ ...CREDS, accountId: ACCOUNT });
   ding = await startChatFake({ platform: 'dingtalk', keyword: 'checkwatch' });
   slack = await startChatFake({ platform: 'slack' });
-  Object.assign(process.env, {
+  bundleEnv = {
     CHECKWATCH_STORE: 'tablestore',
     CHECKWATCH_OTS_ENDPOINT: ots.endpoint,
     CHECKWATCH_OTS_INSTANCE: ots.instanceName,
@@ -75,7 +95,7 @@ beforeAll(async () => {
     CHECKWATCH_POLLER_FUNCTION: 'checkwatch-poller',
     CHECKWATCH_SHARDS: '4',
     DINGTALK_URL: ding.url,
-    DINGTALK_SECRET: ding.secret,
+    DINGTALK_SECRET: ding.secret ?? '',
     SLACK_URL: slack.url,
     CHECKWATCH_CONFIG: JSON.stringify({
       channels: {
@@ -90,7 +110,7 @@ beforeAll(async () => {
       routes: { all: { channels: ['ops', 'dev'] } },
       defaults: { routes: ['all'] },
     }),
-  });
+  };
   store = createTablestoreStore({
     endpoint: ots.endpoint,
     instanceName: ots.instanceName,
@@ -99,16 +119,9 @@ beforeAll(async () => {
     autoCreate: true,
   });
   await store.ensureSchema();
-  // Capture what the bundles log, to check no secret leaks into a log line.
-  process.stderr.write = (chunk: string | Uint8Array) => {
-    logLines.push(String(chunk));
-    return true;
-  };
 }, 120_000);
 
 afterAll(async () => {
-  process.stderr.write = originalWrite;
-  process.env = savedEnv;
   await store.close();
   await Promise.all([sim.close(), ots.close(), fc.close(), ding.close(), slack.close()]);
 });
@@ -123,10 +136,6 @@ describe('the bundled functions', () => {
   });
 
   it('detect a finished check and deliver it to DingTalk and Slack, bundle to bundle', async () => {
-    const requireDist = createRequire(join(ROOT, 'dist', 'poller', 'index.js'));
-    const poller = requireDist('./index.js') as FcHandlerModule;
-    const notifier = requireDist('../notifier/index.js') as FcHandlerModule;
-
     sim.addCluster(CLUSTER);
     const checkId = sim.seedCheck({
       clusterId: CLUSTER,
@@ -148,19 +157,17 @@ describe('the bundled functions', () => {
     const timer = Buffer.from(
       JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'every-minute', payload: '{}' }),
     );
-    const polled = await poller.handler(timer, context('checkwatch-poller', 'req-poll-1', 20));
-    expect(polled).toMatchObject({ status: 'polled' });
+    const polled = await invokeBundle('poller', timer, context('checkwatch-poller', 'req-poll-1', 20));
+    expect(polled.result).toMatchObject({ status: 'polled' });
 
     const notify = fc.invocations.filter((i) => i.functionName === 'checkwatch-notifier');
     expect(notify).toHaveLength(1);
     expect(notify[0]?.invocationType).toBe('Async');
     expect(notify[0]?.taskId).toMatch(/^cw_n_/);
 
-    const delivered = await notifier.handler(
-      Buffer.from(notify[0]?.body ?? ''),
-      context('checkwatch-notifier', 'req-n-1', 30),
-    );
-    expect(delivered).toMatchObject({ ok: true });
+    const event = Buffer.from(notify[0]?.body ?? '');
+    const delivered = await invokeBundle('notifier', event, context('checkwatch-notifier', 'req-n-1', 30));
+    expect(delivered.result).toMatchObject({ ok: true });
 
     expect(ding.accepted).toHaveLength(1);
     expect(slack.accepted).toHaveLength(1);
@@ -170,12 +177,13 @@ describe('the bundled functions', () => {
     expect(JSON.stringify(slack.accepted[0]?.body)).toContain(checkId);
 
     // A duplicate async delivery of the same event (FC is at-least-once) sends nothing more.
-    await notifier.handler(Buffer.from(notify[0]?.body ?? ''), context('checkwatch-notifier', 'req-n-2', 30));
+    const again = await invokeBundle('notifier', event, context('checkwatch-notifier', 'req-n-2', 30));
     expect(ding.accepted).toHaveLength(1);
     expect(slack.accepted).toHaveLength(1);
 
-    const logs = logLines.join('');
-    expect(logs).toContain('req-poll-1');
+    const logs = polled.log + delivered.log + again.log;
+    expect(polled.log).toContain('req-poll-1');
+    expect(delivered.log).toContain('req-n-1');
     for (const secret of [
       CREDS.accessKeySecret,
       CREDS.securityToken,

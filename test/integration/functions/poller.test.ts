@@ -14,7 +14,7 @@ import { encodeDispatchEvent, parseDispatchEvent } from '../../../lib/dispatch/d
 import { startSimulator, type Simulator } from '../../../lib/sim/index';
 import { shardOf } from '../../../lib/store/rules';
 import { createTablestoreStore, type TablestoreStore } from '../../../lib/store/tablestore';
-import { createPollerHandler, type FcContext, type PollerResponse } from '../../../functions/poller/index';
+import { createPollerHandler, type PollerContext as FcContext, type PollerResponse } from '../../../functions/poller/index';
 import { startFcFake, type FcFake } from '../../fakes/fc/index';
 import { startTablestoreFake, type TablestoreFake } from '../../fakes/tablestore/index';
 
