@@ -20,16 +20,14 @@
  * does not double it.
  */
 import { systemClock } from '../../lib/clock';
-import { loadConfig, type Config, type LoadedConfig } from '../../lib/config';
+import type { Config, LoadedConfig } from '../../lib/config';
 import { credentialsFromEnv } from '../../lib/credentials';
 import { parseDispatchEvent } from '../../lib/dispatch/dispatch';
 import { CredentialsError, isAppError } from '../../lib/errors';
 import { createLogger, type Logger } from '../../lib/log';
 import type { Channel } from '../../lib/channels/channel';
-import { buildChannels } from '../../lib/notify/channels';
-import { createNotifier } from '../../lib/notify/notifier';
 import { StoreError, type Store } from '../../lib/store/store';
-import { createTablestoreStore, type TablestoreCredentials } from '../../lib/store/tablestore';
+import type { TablestoreCredentials } from '../../lib/store/tablestore';
 import {
   contextCredentials,
   functionLogger,
@@ -74,8 +72,16 @@ export function marginMs(timeoutMs: number): number {
   return Math.min(10_000, Math.max(1_000, Math.floor(timeoutMs * 0.1)));
 }
 
-function getInstance(): Instance {
+/**
+ * Configuration, logger and channels, once per instance. Loaded lazily (as the poller and API do), so
+ * a cold start pays for zod, yaml, the channels and the store SDK on the first invocation only.
+ */
+async function getInstance(): Promise<Instance> {
   if (instance === undefined) {
+    const [{ loadConfig }, { buildChannels }] = await Promise.all([
+      import('../../lib/config'),
+      import('../../lib/notify/channels'),
+    ]);
     const loaded = loadConfig({ env: process.env });
     const log = functionLogger(loaded, process.env, { clock: systemClock });
     instance = { loaded, log, channels: buildChannels(loaded.config, { log }) };
@@ -104,6 +110,7 @@ async function openStore(inst: Instance, config: Config, context: FcContext): Pr
       const previous = inst.store?.store;
       inst.store = undefined;
       await previous?.close();
+      const { createTablestoreStore } = await import('../../lib/store/tablestore');
       const store = createTablestoreStore(tablestoreOptions(config, credentials, 'notifier'));
       inst.store = { identity, store };
       return store;
@@ -137,9 +144,8 @@ export function shouldRetry(err: unknown): boolean {
 }
 
 /** Optional FC initializer (`instanceLifecycleConfig.initializer`): loads configuration early. */
-export const initialize = (): Promise<void> => {
-  getInstance();
-  return Promise.resolve();
+export const initialize = async (): Promise<void> => {
+  await getInstance();
 };
 
 /** The async-invocation handler: `event` is the Buffer of {@link encodeDispatchEvent}'s JSON. */
@@ -148,7 +154,7 @@ export const handler = async (event: Buffer | string, context: FcContext): Promi
   const requestId = context.requestId;
   let inst: Instance;
   try {
-    inst = getInstance();
+    inst = await getInstance();
   } catch (err) {
     // No configuration, so no redactor yet: log the error's code and message only (never values).
     createLogger().error('notifier configuration failed', {
@@ -177,6 +183,7 @@ export const handler = async (event: Buffer | string, context: FcContext): Promi
 
   try {
     const store = await openStore(inst, inst.loaded.config, context);
+    const { createNotifier } = await import('../../lib/notify/notifier');
     const notifier = createNotifier({
       store,
       channels: inst.channels,
