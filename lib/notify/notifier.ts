@@ -149,6 +149,22 @@ interface BatchItem {
 
 const isFinished = (c: CheckRecord): c is FinishedCheck => c.outcome !== undefined;
 
+/** Lease row that spaces out sends to a channel with a very tight limit (see `paceSpacingMs`). */
+export function paceLeaseName(channel: string): string {
+  return `chat-pace/${channel}`;
+}
+
+/**
+ * Minimum time between two sends to a channel whose limit allows fewer than 3 per window: one window's
+ * share per message plus a margin for a send that takes longer than the next one (at most one window).
+ */
+export function paceSpacingMs(
+  limit: { readonly windowMs: number; readonly max: number },
+  toleranceMs: number,
+): number {
+  return Math.ceil(limit.windowMs / Math.max(1, limit.max)) + Math.min(toleranceMs, limit.windowMs);
+}
+
 /** Lease row that records a platform's block of a channel. */
 export function pauseLeaseName(channel: string): string {
   return `chat-pause/${channel}`;
@@ -250,6 +266,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   /** Takes one token from every limit of the channel; undefined when granted, else when to retry. */
   const takeToken = async (channel: Channel, now: number): Promise<number | undefined> => {
     for (const plan of plansFor(channel)) {
+      if (plan.limit.max < 3) {
+        // Too tight for fixed-window counters (Slack: 1 per second): space sends out instead. The
+        // pace lease is free only once `spacing` has passed since the last grant, across notifiers.
+        const spacing = paceSpacingMs(plan.limit, s.rateToleranceMs);
+        const holder = `pace-${now.toString(36)}-${Math.floor(random() * 1e9).toString(36)}`;
+        const r = await store.acquireLease(paceLeaseName(channel.name), holder, spacing, now);
+        if (!r.acquired) return r.until;
+        continue;
+      }
       const slot = slotAt(plan, now);
       const granted = await store.takeRateTokens(channel.name, slot.key, plan.perSlot, 1, slot.ttlMs, now);
       // A token already taken from an earlier limit is not given back: erring on the side of fewer.

@@ -425,6 +425,23 @@ describe('notify: rate limits and digests', () => {
     expect(pending.checks).toEqual([]);
   });
 
+  it('paces a Slack webhook (1 message a second) across a window boundary, so it provokes no 429', async () => {
+    // Regression (bench burst: 15 Slack 429s): a fixed 1-per-second window lets two sends through
+    // 20 ms apart when the first falls at the end of one window and the second at the start of the next.
+    const r = await rig({ slack: { platform: 'slack' } }, { settings: { wakeJitterMs: 0 } });
+    await r.clock.advance(1_000 - (r.clock.now() % 1_000) - 10);
+    await seedFinished(r.store, 'pace-001-x', 'chk-p1', ['all'], r.clock.now());
+    await seedFinished(r.store, 'pace-002-x', 'chk-p2', ['all'], r.clock.now());
+    await r.notify('chk-p1', 'n1', 'pace-001-x');
+    await r.clock.advance(20);
+    await r.notify('chk-p2', 'n2', 'pace-002-x');
+    const fake = fakeOf(r, 'slack');
+    expect(fake.received.filter((m) => !m.accepted).map((m) => m.reply.status)).toEqual([]);
+    expect(fake.accepted).toHaveLength(2);
+    const [first, second] = fake.accepted.map((m) => m.at);
+    expect(second! - first!).toBeGreaterThanOrEqual(1_000);
+  });
+
   it('sends completions alone while the window has room', async () => {
     const r = await rig({ ding: { platform: 'dingtalk' } });
     await seedFinished(r.store, 'quiet-001-x', 'chk-q1', ['all'], r.clock.now());
