@@ -65,6 +65,9 @@ export class AckGate {
       const wait = this.pausedUntil - this.clock.now();
       if (wait > 0) {
         if (deadline !== undefined && this.pausedUntil >= deadline) {
+          // This caller was woken to take a slot and gives up instead: pass the wake-up on, or the
+          // waiters behind it sleep forever with no call running to wake them (soak regression).
+          this.wakeOne();
           throw new AckError(
             'ACK_DEADLINE',
             `ACK throttled calls until ${new Date(this.pausedUntil).toISOString()}, past the call's deadline ${new Date(deadline).toISOString()}`,
@@ -77,6 +80,8 @@ export class AckGate {
       }
       if (this.active < this.limit) {
         this.active += 1;
+        // Capacity freed while this caller slept through a brake must not sit idle.
+        if (this.active < this.limit) this.wakeOne();
         return;
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
