@@ -322,6 +322,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   /**
    * The other completions waiting for `channelName`: pending outbox checks routed to it whose delivery
    * is in `retry` and due. Each is claimed; the claims are the proof that no one else sends them.
+   * An `uncertain` delivery (an earlier send may have arrived) is left out: its resend must carry its
+   * own idempotency key, and a digest goes under another.
    */
   const gather = async (
     channelName: string,
@@ -350,7 +352,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (view?.where !== 'pending' || !isFinished(view.check)) continue;
         const now = clock.now();
         const d = view.deliveries.find((x) => x.channel === channelName);
-        if (d?.state !== 'retry' || (d.nextAttemptAt ?? 0) > now) continue;
+        if (d?.state !== 'retry' || d.uncertain === true || (d.nextAttemptAt ?? 0) > now) continue;
         const claim = await store
           .claimDelivery(
             { clusterId: view.check.clusterId, checkId: view.check.checkId, channel: channelName },
@@ -363,7 +365,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             if (isStoreConflict(err)) return undefined;
             throw err;
           });
-        if (claim?.claimed === true) items.push({ check: view.check, delivery: claim.delivery });
+        if (claim?.claimed !== true) continue;
+        if (claim.delivery.uncertain === true) {
+          // Became uncertain between the read and the claim: hand it straight back, due now.
+          await finish(
+            claim.delivery,
+            {
+              state: 'retry',
+              lastError: claim.delivery.lastError ?? '',
+              nextAttemptAt: now,
+              uncertain: true,
+            },
+            log,
+          );
+          continue;
+        }
+        items.push({ check: view.check, delivery: claim.delivery });
       }
     }
     if (items.length > 1) log.info('digest gathered', { channel: channelName, items: items.length });
@@ -415,6 +432,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let sends = 0;
     let failures = 0;
     let deferred = false;
+    // Set once a send in this invocation may have arrived: from then on only a lone resend under the
+    // delivery's own idempotency key is safe (a digest would carry another key).
+    let unknownSeen = false;
     let last: {
       platformCode?: string | number | undefined;
       platformText?: string | undefined;
@@ -486,7 +506,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       }
 
       // The window was tight for us: whoever else is waiting for this channel goes in the same message.
-      const gathered = deferred ? await gather(name, own, opts, log) : [own];
+      // An uncertain delivery is resent alone, under its own key, so the receiver can deduplicate it.
+      const alone = unknownSeen || own.delivery.uncertain === true;
+      const gathered = deferred && !alone ? await gather(name, own, opts, log) : [own];
       const { items, rendered } = await renderBatch(channel, gathered, log);
       const isDigestSend = items.length > 1;
       const idempotencyKey = isDigestSend
@@ -545,10 +567,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           };
           // A check that has failed to go out for a day is reported as failed rather than kept forever.
           const givenUp = now2 - check.lastChangeAt >= s.giveUpAfterMs;
-          const record: DeliveryResult = givenUp
-            ? { state: 'failed', lastError: `gave up after ${sends} attempt(s): ${text}` }
-            : { state: 'retry', lastError: text, nextAttemptAt };
-          for (const i of items) await finish(i.delivery, record, log);
+          if (result.unknownOutcome === true) unknownSeen = true;
+          for (const i of items) {
+            const record: DeliveryResult = givenUp
+              ? { state: 'failed', lastError: `gave up after ${sends} attempt(s): ${text}` }
+              : {
+                  state: 'retry',
+                  lastError: text,
+                  nextAttemptAt,
+                  uncertain: result.unknownOutcome === true || i.delivery.uncertain === true,
+                };
+            await finish(i.delivery, record, log);
+          }
           log.warn('send failed; will retry', {
             ...fields,
             reason: result.reason,

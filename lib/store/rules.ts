@@ -258,6 +258,9 @@ export function finishedDelivery(claimed: Delivery, result: DeliveryResult, now:
         state: 'retry',
         lastError: truncate(result.lastError, MAX_ERROR_TEXT_CHARS),
         nextAttemptAt: result.nextAttemptAt,
+        // Once a send's outcome was unknown, every resend must reuse this delivery's key: the flag stays
+        // until the delivery is delivered or failed.
+        ...(result.uncertain === true || claimed.uncertain === true ? { uncertain: true } : {}),
       };
     default: {
       const unreachable: never = result;

@@ -130,6 +130,8 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX rates_expiry ON rates (expires_at);
   `,
+  // 2: a delivery whose earlier send had an unknown outcome (1), so it is never folded into a digest.
+  `ALTER TABLE deliveries ADD COLUMN uncertain INTEGER;`,
 ];
 
 /** The schema version this code writes; a newer file is refused rather than misread. */
@@ -220,8 +222,14 @@ function toDelivery(row: Row): Delivery {
     ...optional('lastError', optStr(row, 'last_error')),
     ...optional('sentAt', optInt(row, 'sent_at')),
     ...optional('nextAttemptAt', optInt(row, 'next_attempt_at')),
+    ...optional('uncertain', optInt(row, 'uncertain') === 1 ? true : undefined),
   };
 }
+
+/**
+ * A retry keeps (or gains) `uncertain` when this send or an earlier one had an unknown outcome, so a
+ * later resend reuses the delivery's own idempotency key; `delivered` / `failed` settle it.
+ */
 
 /** `{ [key]: value }` when defined, `{}` otherwise (exactOptionalPropertyTypes-friendly spreading). */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
@@ -406,14 +414,15 @@ class SqliteStore implements Store {
       ),
       insertDelivery: db.prepare(
         `INSERT INTO deliveries (cluster_id, check_id, channel, state, attempts, idempotency_key, claimed_by,
-           claim_until, last_error, sent_at, next_attempt_at, updated_at, expires_at, version)
+           claim_until, last_error, sent_at, next_attempt_at, uncertain, updated_at, expires_at, version)
          VALUES (@cluster_id, @check_id, @channel, @state, @attempts, @idempotency_key, @claimed_by,
-           @claim_until, @last_error, @sent_at, @next_attempt_at, @updated_at, @expires_at, 1)`,
+           @claim_until, @last_error, @sent_at, @next_attempt_at, @uncertain, @updated_at, @expires_at, 1)`,
       ),
       updateDelivery: db.prepare(
         `UPDATE deliveries SET state = @state, attempts = @attempts, claimed_by = @claimed_by,
            claim_until = @claim_until, last_error = @last_error, sent_at = @sent_at,
-           next_attempt_at = @next_attempt_at, updated_at = @updated_at, expires_at = @expires_at,
+           next_attempt_at = @next_attempt_at, uncertain = @uncertain, updated_at = @updated_at,
+           expires_at = @expires_at,
            version = version + 1
          WHERE cluster_id = @cluster_id AND check_id = @check_id AND channel = @channel AND version = @expected`,
       ),
@@ -648,6 +657,8 @@ class SqliteStore implements Store {
         updatedAt: now,
         version: (current?.version ?? 0) + 1,
         ...optional('lastError', current?.lastError),
+        // An unknown outcome stays known across the claim: the resend must use its own key.
+        ...optional('uncertain', current?.uncertain === true ? true : undefined),
       };
       const params = this.deliveryParams(next, current?.version ?? 0);
       if (current === undefined) this.s.insertDelivery.run(params);
@@ -680,6 +691,7 @@ class SqliteStore implements Store {
       last_error: d.lastError ?? null,
       sent_at: d.sentAt ?? null,
       next_attempt_at: d.nextAttemptAt ?? null,
+      uncertain: d.uncertain === true ? 1 : null,
       updated_at: d.updatedAt,
       expires_at: d.updatedAt + this.historyTtlMs,
       expected,

@@ -13,7 +13,7 @@
  * |--------------|-----------------------------------------------|----------------------------------------------|-----|
  * | `watch`      | s INTEGER, c STRING, k STRING                 | ONLY pending rows: watched checks, watched clusters, the outbox (finished, undelivered checks), leases | none |
  * | `history`    | cluster_id STRING, check_id STRING            | archived (delivered) checks with their summary, readable columns | 30 d (configurable) |
- * | `deliveries` | cluster_id STRING, check_id STRING, channel STRING | per (check, channel): state, attempts, idempotency_key, claimed_by, claim_until, last_error (the platform's text), sent_at, next_attempt_at, updated_at | same as history |
+ * | `deliveries` | cluster_id STRING, check_id STRING, channel STRING | per (check, channel): state, attempts, idempotency_key, claimed_by, claim_until, last_error (the platform's text), sent_at, next_attempt_at, uncertain (Integer 1 while an unknown send outcome is unsettled), updated_at | same as history |
  * | `rates`      | channel STRING, window STRING                 | rate-limit token counters: used, expires_at  | 1 d |
  *
  * `watch` is read every cycle, so its rows are packed (short names, one JSON cell): a typical check
@@ -236,6 +236,12 @@ export interface Delivery extends DeliveryKey {
   readonly lastError?: string | undefined;
   readonly sentAt?: number | undefined;
   readonly nextAttemptAt?: number | undefined;
+  /**
+   * Some earlier send's outcome is unknown (e.g. a timeout after the platform may have accepted it).
+   * A resend must reuse this delivery's own `idempotencyKey`, so it must not be folded into a digest
+   * (sent under another key). Kept until the delivery is `delivered` or `failed`.
+   */
+  readonly uncertain?: boolean | undefined;
   readonly updatedAt: number;
   readonly version: number;
 }
@@ -253,7 +259,16 @@ export type ClaimResult =
 export type DeliveryResult =
   | { readonly state: 'delivered'; readonly sentAt: number }
   | { readonly state: 'failed'; readonly lastError: string }
-  | { readonly state: 'retry'; readonly lastError: string; readonly nextAttemptAt: number };
+  | {
+      readonly state: 'retry';
+      readonly lastError: string;
+      readonly nextAttemptAt: number;
+      /**
+       * The last send's outcome is unknown: a resend must reuse this delivery's own idempotency key, so
+       * it must not be folded into a digest. Once set, the store keeps it until `delivered` or `failed`.
+       */
+      readonly uncertain?: boolean | undefined;
+    };
 
 export interface NewCheckWatch {
   readonly clusterId: ClusterId;

@@ -320,8 +320,19 @@ function deliveryFromCells(c: Cells): Delivery {
     ...optional('lastError', c.optStr('last_error')),
     ...optional('sentAt', c.optInt('sent_at')),
     ...optional('nextAttemptAt', c.optInt('next_attempt_at')),
+    ...optional('uncertain', isTrueCell(c.attrs.get('uncertain')) ? true : undefined),
   };
 }
+
+/** `uncertain` is written as Integer 1; a Boolean true (hand-written or a future writer) reads the same. */
+function isTrueCell(v: unknown): boolean {
+  return v === true || toNumber(v) === 1;
+}
+
+/**
+ * A retry keeps (or gains) `uncertain` when this send or an earlier one had an unknown outcome, so a
+ * later resend reuses the delivery's own idempotency key; `delivered` / `failed` settle it.
+ */
 
 // ─── Packed pending rows ─────────────────────────────────────────────────────────────────────────────
 //
@@ -464,6 +475,7 @@ function deliveryColumns(d: Delivery, wid: string): TableStore.AttributeColumns 
   if (d.lastError !== undefined) cols.push({ last_error: d.lastError });
   if (d.sentAt !== undefined) cols.push({ sent_at: long(d.sentAt) });
   if (d.nextAttemptAt !== undefined) cols.push({ next_attempt_at: long(d.nextAttemptAt) });
+  if (d.uncertain === true) cols.push({ uncertain: long(1) });
   return cols;
 }
 
@@ -1156,6 +1168,8 @@ class TablestoreAdapter implements TablestoreStore {
         updatedAt: now,
         version: (current?.version ?? 0) + 1,
         ...optional('lastError', current?.lastError),
+        // An unknown outcome stays known across the claim: the resend must use its own key.
+        ...optional('uncertain', current?.uncertain === true ? true : undefined),
       };
       try {
         await this.putDelivery(next, current?.version ?? 0);

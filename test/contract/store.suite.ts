@@ -5,7 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckId, ClusterId } from '../../lib/domain/check';
-import { StoreError, type CheckState, type PendingChange, type Store } from '../../lib/store/store';
+import {
+  StoreError,
+  type CheckState,
+  type Delivery,
+  type PendingChange,
+  type Store,
+} from '../../lib/store/store';
 import { idempotencyKeyFor, shardOf } from '../../lib/store/rules';
 
 export interface FaultControl {
@@ -430,6 +436,71 @@ export function storeContract(name: string, harness: StoreHarness): void {
           claimedBy: 'n2',
           idempotencyKey: c.delivery.idempotencyKey,
         });
+      });
+
+      it('keeps a delivery uncertain across retries until it is delivered', async () => {
+        const read = async (): Promise<Delivery | undefined> =>
+          (await store.listDeliveries(key.clusterId, key.checkId)).find((d) => d.channel === key.channel);
+        const c1 = await store.claimDelivery(key, 'n1', 30_000, T0);
+        if (!c1.claimed) throw new Error('expected claim');
+        expect(c1.delivery.uncertain).toBeUndefined();
+        // A plain retry does not make it uncertain.
+        await store.finishDelivery(
+          c1.delivery,
+          { state: 'retry', lastError: 'HTTP 503', nextAttemptAt: T0 },
+          T0,
+        );
+        expect((await read())?.uncertain).toBeUndefined();
+        const c2 = await store.claimDelivery(key, 'n1', 30_000, T0 + 1);
+        if (!c2.claimed) throw new Error('expected claim');
+        const r2 = await store.finishDelivery(
+          c2.delivery,
+          { state: 'retry', lastError: 'timed out', nextAttemptAt: T0 + 1, uncertain: true },
+          T0 + 1,
+        );
+        expect(r2.uncertain).toBe(true);
+        expect(await read()).toMatchObject({ state: 'retry', uncertain: true });
+        // The claim carries it, and a later retry that does not mention it keeps it.
+        const c3 = await store.claimDelivery(key, 'n2', 30_000, T0 + 2);
+        if (!c3.claimed) throw new Error('expected claim');
+        expect(c3.delivery).toMatchObject({ state: 'claimed', uncertain: true });
+        expect(await read()).toMatchObject({ state: 'claimed', uncertain: true });
+        await store.finishDelivery(
+          c3.delivery,
+          { state: 'retry', lastError: 'rate limited', nextAttemptAt: T0 + 2 },
+          T0 + 2,
+        );
+        expect(await read()).toMatchObject({ state: 'retry', uncertain: true, lastError: 'rate limited' });
+        await store.applyChanges([
+          { kind: 'putCheck', check: checkState(key.clusterId, key.checkId), expectedVersion: 0 },
+        ]);
+        const view = await store.getCheck(key.clusterId, key.checkId);
+        expect(view?.deliveries.find((d) => d.channel === key.channel)?.uncertain).toBe(true);
+        // Delivered settles it.
+        const c4 = await store.claimDelivery(key, 'n2', 30_000, T0 + 3);
+        if (!c4.claimed) throw new Error('expected claim');
+        expect(c4.delivery.uncertain).toBe(true);
+        const done = await store.finishDelivery(c4.delivery, { state: 'delivered', sentAt: T0 + 4 }, T0 + 4);
+        expect(done.uncertain).toBeUndefined();
+        expect(await read()).toMatchObject({ state: 'delivered', attempts: 4 });
+        expect((await read())?.uncertain).toBeUndefined();
+        // So does failed.
+        const k2 = { ...key, channel: 'slack' };
+        const f1 = await store.claimDelivery(k2, 'n1', 30_000, T0);
+        if (!f1.claimed) throw new Error('expected claim');
+        await store.finishDelivery(
+          f1.delivery,
+          { state: 'retry', lastError: 'reset', nextAttemptAt: T0, uncertain: true },
+          T0,
+        );
+        const f2 = await store.claimDelivery(k2, 'n1', 30_000, T0 + 1);
+        if (!f2.claimed) throw new Error('expected claim');
+        await store.finishDelivery(f2.delivery, { state: 'failed', lastError: 'errcode 93000' }, T0 + 1);
+        const failed = (await store.listDeliveries(k2.clusterId, k2.checkId)).find(
+          (d) => d.channel === 'slack',
+        );
+        expect(failed?.state).toBe('failed');
+        expect(failed?.uncertain).toBeUndefined();
       });
 
       it('lets a stale claim be taken over and refuses the stale claimant’s result', async () => {
