@@ -18,7 +18,9 @@
  * 5. **Send** one attempt; classify by the channel's {@link SendResult}: delivered, permanent (recorded
  *    and reported, never retried) or retry (backoff with full jitter, within the invocation's budget;
  *    what is left is re-dispatched by the poller). The resend of an unknown outcome carries the same
- *    idempotency key (`Delivery.idempotencyKey` → DingTalk `msgUuid`, Standard Webhooks `webhook-id`).
+ *    idempotency key (`Delivery.idempotencyKey` → DingTalk `msgUuid`, Standard Webhooks `webhook-id`):
+ *    a check sent alone is resent alone; a digest is resent as the same digest under the digest's key
+ *    (`Delivery.digestKey` / `digestOf`), never split and never grown.
  * When every routed channel is delivered or permanently failed, the check is archived.
  */
 import { createHash } from 'node:crypto';
@@ -39,6 +41,7 @@ import {
   type PendingCheck,
   type Store,
 } from '../store/store';
+import { digestItemKey, parseDigestItemKey } from '../store/rules';
 import { clusterNamesOf } from './channels';
 import { checkMessageOf } from './message';
 import { planRate, slotAt, type RatePlan } from './rate';
@@ -145,6 +148,16 @@ type FinishedCheck = CheckRecord & { readonly outcome: Outcome };
 interface BatchItem {
   readonly check: FinishedCheck;
   readonly delivery: Delivery;
+}
+
+/** A digest whose send had an unknown outcome, reloaded to be resent exactly as it went out. */
+interface DigestResend {
+  /** The digest's idempotency key, as first sent. */
+  readonly key: string;
+  /** Its checks as stored (`clusterId/checkId`, in order): kept as is on the next unknown outcome. */
+  readonly of: readonly string[];
+  /** The checks still found, in that order: what the message carries. */
+  readonly checks: readonly FinishedCheck[];
 }
 
 const isFinished = (c: CheckRecord): c is FinishedCheck => c.outcome !== undefined;
@@ -322,8 +335,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   /**
    * The other completions waiting for `channelName`: pending outbox checks routed to it whose delivery
    * is in `retry` and due. Each is claimed; the claims are the proof that no one else sends them.
-   * An `uncertain` delivery (an earlier send may have arrived) is left out: its resend must carry its
-   * own idempotency key, and a digest goes under another.
+   * An `uncertain` delivery (an earlier send may have arrived) is left out: its resend must carry the
+   * key it first went out under (its own, or its digest's), and a new digest goes under another.
    */
   const gather = async (
     channelName: string,
@@ -419,6 +432,59 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
   };
 
+  /**
+   * Reloads the digest that `own` went out in when that send's outcome was unknown: every check it
+   * carried that is still found, in the order sent (`own` included even if the stored list lost it).
+   */
+  const loadDigest = async (own: BatchItem, key: string): Promise<DigestResend> => {
+    const of = own.delivery.digestOf ?? [];
+    const ownKey = digestItemKey(own.check.clusterId, own.check.checkId);
+    const names = of.includes(ownKey) ? of : [ownKey, ...of];
+    const loaded = await Promise.all(
+      names.map(async (name): Promise<FinishedCheck | undefined> => {
+        if (name === ownKey) return own.check;
+        const ids = parseDigestItemKey(name);
+        if (ids === undefined) return undefined;
+        const view = await store.getCheck(ids.clusterId, ids.checkId);
+        return view !== undefined && isFinished(view.check) ? view.check : undefined;
+      }),
+    );
+    return { key, of, checks: loaded.filter((c): c is FinishedCheck => c !== undefined) };
+  };
+
+  /**
+   * After a digest resend was delivered: records it delivered for the digest's other checks too. One
+   * that cannot be claimed (another notifier holds it, or it is not due) is left alone: its own resend
+   * is the same digest under the same key, which the receiver deduplicates.
+   */
+  const settleDigest = async (
+    resend: DigestResend,
+    own: BatchItem,
+    channelName: string,
+    sentAt: number,
+    opts: NotifyOptions,
+    log: Logger,
+  ): Promise<void> => {
+    for (const check of resend.checks) {
+      if (check.clusterId === own.check.clusterId && check.checkId === own.check.checkId) continue;
+      const claim = await store
+        .claimDelivery(
+          { clusterId: check.clusterId, checkId: check.checkId, channel: channelName },
+          opts.holder,
+          s.claimMs,
+          clock.now(),
+        )
+        .catch((err: unknown) => {
+          if (isStoreConflict(err)) return undefined;
+          throw err;
+        });
+      if (claim?.claimed !== true) continue;
+      const itemLog = log.child({ clusterId: check.clusterId, checkId: check.checkId });
+      await finish(claim.delivery, { state: 'delivered', sentAt }, itemLog);
+      await archiveIfComplete(check, itemLog);
+    }
+  };
+
   /** Delivers one finished check to one channel; loops over claim → token → send within the budget. */
   const deliverChannel = async (
     check: FinishedCheck,
@@ -432,8 +498,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let sends = 0;
     let failures = 0;
     let deferred = false;
-    // Set once a send in this invocation may have arrived: from then on only a lone resend under the
-    // delivery's own idempotency key is safe (a digest would carry another key).
+    // Set once a send in this invocation may have arrived: from then on only a resend under the same
+    // key is safe (alone under its own key, or the same digest under the digest's key), never a new
+    // digest.
     let unknownSeen = false;
     let last: {
       platformCode?: string | number | undefined;
@@ -505,15 +572,39 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         return later(denied);
       }
 
-      // The window was tight for us: whoever else is waiting for this channel goes in the same message.
-      // An uncertain delivery is resent alone, under its own key, so the receiver can deduplicate it.
+      // An uncertain delivery is resent exactly as it went out, so the receiver can deduplicate it: the
+      // same digest under the digest's key, or alone under its own key. Otherwise, when the window was
+      // tight for us, whoever else is waiting for this channel goes in the same message.
+      const resendKey = own.delivery.uncertain === true ? own.delivery.digestKey : undefined;
+      const resend = resendKey === undefined ? undefined : await loadDigest(own, resendKey);
       const alone = unknownSeen || own.delivery.uncertain === true;
-      const gathered = deferred && !alone ? await gather(name, own, opts, log) : [own];
-      const { items, rendered } = await renderBatch(channel, gathered, log);
-      const isDigestSend = items.length > 1;
-      const idempotencyKey = isDigestSend
-        ? digestKey(items.map((i) => i.delivery))
-        : own.delivery.idempotencyKey;
+      let items: BatchItem[];
+      let rendered: ReturnType<Channel['render']>;
+      if (resend === undefined) {
+        const gathered = deferred && !alone ? await gather(name, own, opts, log) : [own];
+        ({ items, rendered } = await renderBatch(channel, gathered, log));
+      } else {
+        // Only `own` is claimed; the others are carried, never split off or added to.
+        items = [own];
+        rendered = channel.render({ items: resend.checks.map((c) => message(c, name)) });
+      }
+      const isDigestSend = resend !== undefined || items.length > 1;
+      const idempotencyKey =
+        resend?.key ??
+        (items.length > 1 ? digestKey(items.map((i) => i.delivery)) : own.delivery.idempotencyKey);
+      // What a digest whose outcome turns out unknown records, so that its resend is the same digest.
+      const digestOf =
+        resend?.of ??
+        (items.length > 1 ? items.map((i) => digestItemKey(i.check.clusterId, i.check.checkId)) : undefined);
+      const carried: CheckKey[] =
+        resend === undefined
+          ? items.map(keyOf)
+          : [
+              keyOf(own),
+              ...resend.checks
+                .filter((c) => !(c.clusterId === check.clusterId && c.checkId === check.checkId))
+                .map((c) => ({ clusterId: c.clusterId, checkId: c.checkId })),
+            ];
       const sentAt = clock.now();
       const signal = AbortSignal.timeout(Math.max(1, opts.deadline - sentAt));
       const result = await channel.send(rendered, { now: sentAt, idempotencyKey, signal });
@@ -522,8 +613,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const fields = {
         kind: result.kind,
         platformCode: result.platformCode,
-        items: items.length,
+        items: carried.length,
         bytes: rendered.bytes,
+        ...(resend === undefined ? {} : { resend: 'digest' }),
       };
 
       switch (result.kind) {
@@ -531,13 +623,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           for (const i of items) await finish(i.delivery, { state: 'delivered', sentAt }, log);
           log.info(isDigestSend ? 'digest delivered' : 'delivered', fields);
           for (const i of items.slice(1)) await archiveIfComplete(i.check, log.child({ ...keyOf(i) }));
+          if (resend !== undefined) await settleDigest(resend, own, name, sentAt, opts, log);
           return {
             channel: name,
             outcome: isDigestSend ? 'digest' : 'delivered',
             sends,
             platformCode: result.platformCode,
             platformText: result.platformText,
-            digest: isDigestSend ? items.map(keyOf) : undefined,
+            digest: isDigestSend ? carried : undefined,
           };
         }
         case 'permanent': {
@@ -551,7 +644,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             platformCode: result.platformCode,
             platformText: result.platformText,
             hint: result.hint,
-            digest: isDigestSend ? items.map(keyOf) : undefined,
+            digest: isDigestSend ? carried : undefined,
           };
         }
         case 'retry': {
@@ -569,13 +662,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           const givenUp = now2 - check.lastChangeAt >= s.giveUpAfterMs;
           if (result.unknownOutcome === true) unknownSeen = true;
           for (const i of items) {
+            const uncertain = result.unknownOutcome === true || i.delivery.uncertain === true;
             const record: DeliveryResult = givenUp
               ? { state: 'failed', lastError: `gave up after ${sends} attempt(s): ${text}` }
               : {
                   state: 'retry',
                   lastError: text,
                   nextAttemptAt,
-                  uncertain: result.unknownOutcome === true || i.delivery.uncertain === true,
+                  uncertain,
+                  // A digest that may have arrived is resent whole, under the same key.
+                  ...(uncertain && digestOf !== undefined ? { digestKey: idempotencyKey, digestOf } : {}),
                 };
             await finish(i.delivery, record, log);
           }

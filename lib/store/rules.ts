@@ -4,7 +4,7 @@
  * free, how many rate tokens to grant, and what a row may hold.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { isCheckId, isClusterId } from '../domain/check';
+import { isCheckId, isClusterId, type CheckId, type ClusterId } from '../domain/check';
 import {
   CHECK_OUTCOMES,
   CHECK_SOURCES,
@@ -261,12 +261,58 @@ export function finishedDelivery(claimed: Delivery, result: DeliveryResult, now:
         // Once a send's outcome was unknown, every resend must reuse this delivery's key: the flag stays
         // until the delivery is delivered or failed.
         ...(result.uncertain === true || claimed.uncertain === true ? { uncertain: true } : {}),
+        // Likewise the digest it went out in: its resend is that same digest under that same key.
+        ...digestFields(result.digestKey === undefined ? claimed : result),
       };
     default: {
       const unreachable: never = result;
       return unreachable;
     }
   }
+}
+
+/** At most this many checks named by `Delivery.digestOf` (the notifier's digests hold at most 50). */
+export const MAX_DIGEST_OF = 200;
+
+/** The digest fields of a delivery or retry result, validated; `{}` when it names no digest. */
+function digestFields(from: {
+  readonly digestKey?: string | undefined;
+  readonly digestOf?: readonly string[] | undefined;
+}): { digestKey?: string; digestOf?: readonly string[] } {
+  if (from.digestKey === undefined) return {};
+  if (from.digestKey === '' || from.digestKey.length > 128) invalid('digestKey must be 1–128 chars');
+  const of = from.digestOf ?? [];
+  if (of.length > MAX_DIGEST_OF) invalid(`digestOf longer than ${MAX_DIGEST_OF} checks`);
+  return { digestKey: from.digestKey, digestOf: [...of] };
+}
+
+/**
+ * What a new claim carries over from the row it claims: an unknown outcome (`uncertain`) and the digest
+ * it was sent in, so that the claimant resends it under the same idempotency key.
+ */
+export function unsettledFields(current: Delivery | undefined): {
+  uncertain?: true;
+  digestKey?: string;
+  digestOf?: readonly string[];
+} {
+  if (current?.uncertain !== true) return {};
+  return { uncertain: true, ...digestFields(current) };
+}
+
+/** `clusterId/checkId`: how `Delivery.digestOf` names a check (neither id can contain `/`). */
+export function digestItemKey(clusterId: string, checkId: string): string {
+  return `${clusterId}/${checkId}`;
+}
+
+/** The ids in a `digestOf` entry; undefined when it is not `clusterId/checkId` with valid ids. */
+export function parseDigestItemKey(
+  key: string,
+): { readonly clusterId: ClusterId; readonly checkId: CheckId } | undefined {
+  const i = key.indexOf('/');
+  if (i < 0) return undefined;
+  const clusterId = key.slice(0, i);
+  const checkId = key.slice(i + 1);
+  return isClusterId(clusterId) && isCheckId(checkId) ? { clusterId, checkId } : undefined;
 }
 
 export function validateLeaseArgs(name: string, holder: string, ttlMs: number): void {

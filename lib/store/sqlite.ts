@@ -57,6 +57,7 @@ import {
   newCheckState,
   rateGrant,
   stripVersion,
+  unsettledFields,
   validateChannel,
   validateCheckState,
   validateClusterState,
@@ -132,6 +133,9 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: a delivery whose earlier send had an unknown outcome (1), so it is never folded into a digest.
   `ALTER TABLE deliveries ADD COLUMN uncertain INTEGER;`,
+  // 3: when that send was a digest, its key and its checks (JSON array), so it is resent whole.
+  `ALTER TABLE deliveries ADD COLUMN digest_key TEXT;
+   ALTER TABLE deliveries ADD COLUMN digest_of TEXT;`,
 ];
 
 /** The schema version this code writes; a newer file is refused rather than misread. */
@@ -223,7 +227,16 @@ function toDelivery(row: Row): Delivery {
     ...optional('sentAt', optInt(row, 'sent_at')),
     ...optional('nextAttemptAt', optInt(row, 'next_attempt_at')),
     ...optional('uncertain', optInt(row, 'uncertain') === 1 ? true : undefined),
+    ...digestOfRow(optStr(row, 'digest_key'), optStr(row, 'digest_of')),
   };
+}
+
+/** The digest fields of a delivery row (both or neither). */
+function digestOfRow(
+  key: string | undefined,
+  of: string | undefined,
+): { digestKey?: string; digestOf?: string[] } {
+  return key === undefined || key === '' ? {} : { digestKey: key, digestOf: decodeStringArray(of) };
 }
 
 /**
@@ -414,14 +427,17 @@ class SqliteStore implements Store {
       ),
       insertDelivery: db.prepare(
         `INSERT INTO deliveries (cluster_id, check_id, channel, state, attempts, idempotency_key, claimed_by,
-           claim_until, last_error, sent_at, next_attempt_at, uncertain, updated_at, expires_at, version)
+           claim_until, last_error, sent_at, next_attempt_at, uncertain, digest_key, digest_of, updated_at,
+           expires_at, version)
          VALUES (@cluster_id, @check_id, @channel, @state, @attempts, @idempotency_key, @claimed_by,
-           @claim_until, @last_error, @sent_at, @next_attempt_at, @uncertain, @updated_at, @expires_at, 1)`,
+           @claim_until, @last_error, @sent_at, @next_attempt_at, @uncertain, @digest_key, @digest_of,
+           @updated_at, @expires_at, 1)`,
       ),
       updateDelivery: db.prepare(
         `UPDATE deliveries SET state = @state, attempts = @attempts, claimed_by = @claimed_by,
            claim_until = @claim_until, last_error = @last_error, sent_at = @sent_at,
-           next_attempt_at = @next_attempt_at, uncertain = @uncertain, updated_at = @updated_at,
+           next_attempt_at = @next_attempt_at, uncertain = @uncertain, digest_key = @digest_key,
+           digest_of = @digest_of, updated_at = @updated_at,
            expires_at = @expires_at,
            version = version + 1
          WHERE cluster_id = @cluster_id AND check_id = @check_id AND channel = @channel AND version = @expected`,
@@ -657,8 +673,9 @@ class SqliteStore implements Store {
         updatedAt: now,
         version: (current?.version ?? 0) + 1,
         ...optional('lastError', current?.lastError),
-        // An unknown outcome stays known across the claim: the resend must use its own key.
-        ...optional('uncertain', current?.uncertain === true ? true : undefined),
+        // An unknown outcome stays known across the claim: the resend must use the same key (its own,
+        // or the digest's it went out in).
+        ...unsettledFields(current),
       };
       const params = this.deliveryParams(next, current?.version ?? 0);
       if (current === undefined) this.s.insertDelivery.run(params);
@@ -692,6 +709,8 @@ class SqliteStore implements Store {
       sent_at: d.sentAt ?? null,
       next_attempt_at: d.nextAttemptAt ?? null,
       uncertain: d.uncertain === true ? 1 : null,
+      digest_key: d.digestKey ?? null,
+      digest_of: d.digestKey === undefined ? null : JSON.stringify(d.digestOf ?? []),
       updated_at: d.updatedAt,
       expires_at: d.updatedAt + this.historyTtlMs,
       expected,

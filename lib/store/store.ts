@@ -13,7 +13,7 @@
  * |--------------|-----------------------------------------------|----------------------------------------------|-----|
  * | `watch`      | s INTEGER, c STRING, k STRING                 | ONLY pending rows: watched checks, watched clusters, the outbox (finished, undelivered checks), leases | none |
  * | `history`    | cluster_id STRING, check_id STRING            | archived (delivered) checks with their summary, readable columns | 30 d (configurable) |
- * | `deliveries` | cluster_id STRING, check_id STRING, channel STRING | per (check, channel): state, attempts, idempotency_key, claimed_by, claim_until, last_error (the platform's text), sent_at, next_attempt_at, uncertain (Integer 1 while an unknown send outcome is unsettled), updated_at | same as history |
+ * | `deliveries` | cluster_id STRING, check_id STRING, channel STRING | per (check, channel): state, attempts, idempotency_key, claimed_by, claim_until, last_error (the platform's text), sent_at, next_attempt_at, uncertain (Integer 1 while an unknown send outcome is unsettled), digest_key + digest_of (JSON array) when that send was a digest, updated_at | same as history |
  * | `rates`      | channel STRING, window STRING                 | rate-limit token counters: used, expires_at  | 1 d |
  *
  * `watch` is read every cycle, so its rows are packed (short names, one JSON cell): a typical check
@@ -242,6 +242,14 @@ export interface Delivery extends DeliveryKey {
    * (sent under another key). Kept until the delivery is `delivered` or `failed`.
    */
   readonly uncertain?: boolean | undefined;
+  /**
+   * Set with `uncertain` when the send of unknown outcome was a digest: that digest's idempotency key.
+   * The resend must be the same digest under this key (never this check alone under its own key), so
+   * the receiver can deduplicate it. Kept until the delivery is `delivered` or `failed`.
+   */
+  readonly digestKey?: string | undefined;
+  /** With `digestKey`: every check of that digest as `clusterId/checkId`, in the order it was sent. */
+  readonly digestOf?: readonly string[] | undefined;
   readonly updatedAt: number;
   readonly version: number;
 }
@@ -268,6 +276,12 @@ export type DeliveryResult =
        * it must not be folded into a digest. Once set, the store keeps it until `delivered` or `failed`.
        */
       readonly uncertain?: boolean | undefined;
+      /**
+       * The send of unknown outcome was a digest (see `Delivery.digestKey` / `digestOf`): its resend is
+       * that same digest under the same key. Once set, the store keeps both until `delivered` or `failed`.
+       */
+      readonly digestKey?: string | undefined;
+      readonly digestOf?: readonly string[] | undefined;
     };
 
 export interface NewCheckWatch {

@@ -70,6 +70,7 @@ import {
   rateGrant,
   shardOf,
   stripVersion,
+  unsettledFields,
   validateChannel,
   validateCheckState,
   validateClusterState,
@@ -321,7 +322,16 @@ function deliveryFromCells(c: Cells): Delivery {
     ...optional('sentAt', c.optInt('sent_at')),
     ...optional('nextAttemptAt', c.optInt('next_attempt_at')),
     ...optional('uncertain', isTrueCell(c.attrs.get('uncertain')) ? true : undefined),
+    ...digestOfCells(c.optStr('digest_key'), c.optStr('digest_of')),
   };
+}
+
+/** The digest fields of a delivery row (both or neither). */
+function digestOfCells(
+  key: string | undefined,
+  of: string | undefined,
+): { digestKey?: string; digestOf?: string[] } {
+  return key === undefined || key === '' ? {} : { digestKey: key, digestOf: decodeStringArray(of) };
 }
 
 /** `uncertain` is written as Integer 1; a Boolean true (hand-written or a future writer) reads the same. */
@@ -476,6 +486,9 @@ function deliveryColumns(d: Delivery, wid: string): TableStore.AttributeColumns 
   if (d.sentAt !== undefined) cols.push({ sent_at: long(d.sentAt) });
   if (d.nextAttemptAt !== undefined) cols.push({ next_attempt_at: long(d.nextAttemptAt) });
   if (d.uncertain === true) cols.push({ uncertain: long(1) });
+  if (d.digestKey !== undefined) {
+    cols.push({ digest_key: d.digestKey }, { digest_of: JSON.stringify(d.digestOf ?? []) });
+  }
   return cols;
 }
 
@@ -1168,8 +1181,9 @@ class TablestoreAdapter implements TablestoreStore {
         updatedAt: now,
         version: (current?.version ?? 0) + 1,
         ...optional('lastError', current?.lastError),
-        // An unknown outcome stays known across the claim: the resend must use its own key.
-        ...optional('uncertain', current?.uncertain === true ? true : undefined),
+        // An unknown outcome stays known across the claim: the resend must use the same key (its own,
+        // or the digest's it went out in).
+        ...unsettledFields(current),
       };
       try {
         await this.putDelivery(next, current?.version ?? 0);

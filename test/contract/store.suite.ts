@@ -503,6 +503,74 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(failed?.uncertain).toBeUndefined();
       });
 
+      it('keeps the digest an uncertain delivery went out in across claims and retries until it is delivered', async () => {
+        const read = async (): Promise<Delivery | undefined> =>
+          (await store.listDeliveries(key.clusterId, key.checkId)).find((d) => d.channel === key.channel);
+        const digestOf = [`${key.clusterId}/${key.checkId}`, `${key.clusterId}/1700000000000000009-other`];
+        const c1 = await store.claimDelivery(key, 'n1', 30_000, T0);
+        if (!c1.claimed) throw new Error('expected claim');
+        expect(c1.delivery.digestKey).toBeUndefined();
+        const r1 = await store.finishDelivery(
+          c1.delivery,
+          {
+            state: 'retry',
+            lastError: 'timed out',
+            nextAttemptAt: T0,
+            uncertain: true,
+            digestKey: 'dgabc123',
+            digestOf,
+          },
+          T0,
+        );
+        expect(r1).toMatchObject({ uncertain: true, digestKey: 'dgabc123', digestOf });
+        expect(await read()).toMatchObject({ state: 'retry', digestKey: 'dgabc123', digestOf });
+        // The claim carries it, and a retry that does not mention it (a rate-limit wait) keeps it.
+        const c2 = await store.claimDelivery(key, 'n2', 30_000, T0 + 1);
+        if (!c2.claimed) throw new Error('expected claim');
+        expect(c2.delivery).toMatchObject({ uncertain: true, digestKey: 'dgabc123', digestOf });
+        await store.finishDelivery(
+          c2.delivery,
+          { state: 'retry', lastError: 'rate limited', nextAttemptAt: T0 + 1 },
+          T0 + 1,
+        );
+        expect(await read()).toMatchObject({ uncertain: true, digestKey: 'dgabc123', digestOf });
+        // Delivered settles it.
+        const c3 = await store.claimDelivery(key, 'n2', 30_000, T0 + 2);
+        if (!c3.claimed) throw new Error('expected claim');
+        const done = await store.finishDelivery(c3.delivery, { state: 'delivered', sentAt: T0 + 3 }, T0 + 3);
+        expect(done.digestKey).toBeUndefined();
+        const settled = await read();
+        expect(settled?.state).toBe('delivered');
+        expect(settled?.digestKey).toBeUndefined();
+        expect(settled?.digestOf).toBeUndefined();
+        // So does failed.
+        const k2 = { ...key, channel: 'slack' };
+        const f1 = await store.claimDelivery(k2, 'n1', 30_000, T0);
+        if (!f1.claimed) throw new Error('expected claim');
+        await store.finishDelivery(
+          f1.delivery,
+          {
+            state: 'retry',
+            lastError: 'reset',
+            nextAttemptAt: T0,
+            uncertain: true,
+            digestKey: 'dgx',
+            digestOf,
+          },
+          T0,
+        );
+        const f2 = await store.claimDelivery(k2, 'n1', 30_000, T0 + 1);
+        if (!f2.claimed) throw new Error('expected claim');
+        expect(f2.delivery.digestKey).toBe('dgx');
+        await store.finishDelivery(f2.delivery, { state: 'failed', lastError: 'errcode 93000' }, T0 + 1);
+        const failed = (await store.listDeliveries(k2.clusterId, k2.checkId)).find(
+          (d) => d.channel === 'slack',
+        );
+        expect(failed?.state).toBe('failed');
+        expect(failed?.digestKey).toBeUndefined();
+        expect(failed?.digestOf).toBeUndefined();
+      });
+
       it('lets a stale claim be taken over and refuses the stale claimant’s result', async () => {
         const c = await store.claimDelivery(key, 'crashed', 30_000, T0);
         if (!c.claimed) throw new Error('expected claim');

@@ -1,10 +1,11 @@
 /**
- * Invariant violations the fault soak found, each pinned by the smallest test that shows it. These
- * tests fail until lib/ is fixed (docs/RELIABILITY.md, "Found by the soak").
+ * Invariant violations the fault soak found, each pinned by the smallest test that shows it. Each
+ * test failed before its fix in lib/ (docs/RELIABILITY.md, "Found by the soak").
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBHOOK_RATE_LIMITS } from '../../lib/channels/webhook';
 import { systemClock } from '../../lib/clock';
+import type { CheckId, ClusterId } from '../../lib/domain/check';
 import { loadConfig } from '../../lib/config';
 import { silentLogger } from '../../lib/log';
 import { buildChannels } from '../../lib/notify/channels';
@@ -116,5 +117,79 @@ describe('regressions found by the fault soak', () => {
     const idsForA = hook.accepted.filter((m) => m.raw.includes(a)).map((m) => m.headers['webhook-id']);
     expect(idsForA.length).toBeGreaterThanOrEqual(1);
     expect(new Set(idsForA).size).toBe(1);
+  }, 30_000);
+
+  it('notifier: resends a digest whose send had an unknown outcome as the same digest under the same key (soak seed 20261127: 1 duplicate)', async () => {
+    const hook: ChatFake = await startChatFake({ platform: 'webhook' });
+    closers.push(() => hook.close());
+    const loaded = loadConfig({
+      env: {
+        HOOK_URL: hook.url,
+        HOOK_SECRET: hook.secret ?? '',
+        CHECKWATCH_CONFIG: JSON.stringify({
+          channels: {
+            hook: { type: 'webhook', url: { env: 'HOOK_URL' }, secret: { env: 'HOOK_SECRET' }, timeout: 300 },
+          },
+          routes: { all: { channels: ['hook'] } },
+        }),
+      },
+    });
+    const store = createSqliteStore({ path: ':memory:', shards: 2 });
+    closers.push(() => store.close());
+    const notifier = createNotifier({
+      store,
+      channels: buildChannels(loaded.config),
+      config: loaded.config,
+      clock: systemClock,
+      log: silentLogger,
+      random: () => 0,
+      settings: { retry: { maxAttempts: 1, baseMs: 10, capMs: 10 }, sendBudgetMs: 400, wakeJitterMs: 0 },
+    });
+    const cluster = 'c-regress-digest-2';
+    const checks = ['aaaaa', 'bbbbb', 'ccccc'].map(
+      (s, i) => `170000000000000000${String(i + 1)}-${cluster}-clustercheck-${s}`,
+    );
+    const [a, b, c] = checks as [string, string, string];
+    for (const id of checks) await seedFinished(store, cluster, id, ['all'], Date.now());
+
+    // The channel's window is full for the next 1.5 s: B and C are deferred (their deadline is too close
+    // to wait), then A waits for the window and gathers them into one digest.
+    const plan = planRate(
+      WEBHOOK_RATE_LIMITS[0] ?? { windowMs: 1_000, max: 50 },
+      NOTIFIER_DEFAULTS.rateToleranceMs,
+    );
+    const start = Date.now();
+    for (let t = start; t < start + 1_500; t += plan.slotMs) {
+      const slot = slotAt(plan, t);
+      await store.takeRateTokens('hook', slot.key, plan.perSlot, plan.perSlot, slot.ttlMs, t);
+    }
+    for (const id of [b, c]) {
+      const r = await notifier.notify(cluster, id, { deadline: Date.now() + 500, holder: 'n0' });
+      expect(r.channels[0]?.outcome).toBe('retry-later');
+    }
+    // The digest reaches the webhook, but the answer never comes: outcome unknown for all three.
+    hook.injectFault({ kind: 'timeoutAfterReceipt' });
+    const first = await notifier.notify(cluster, a, { deadline: Date.now() + 10_000, holder: 'n1' });
+    expect(first.channels[0]?.outcome).toBe('retry-later');
+    expect(hook.accepted).toHaveLength(1);
+
+    // The resend (whichever check's notifier comes first) must be that digest again, under its key.
+    const second = await notifier.notify(cluster, b, { deadline: Date.now() + 5_000, holder: 'n2' });
+    expect(second.channels[0]?.outcome).toBe('digest');
+    for (const id of [a, c])
+      await notifier.notify(cluster, id, { deadline: Date.now() + 5_000, holder: 'n3' });
+
+    // Every check the receiver accepted must carry one webhook-id (the digest's), so it can deduplicate.
+    const firstId = hook.accepted[0]?.headers['webhook-id'];
+    for (const id of checks) {
+      const ids = hook.accepted.filter((m) => m.raw.includes(id)).map((m) => m.headers['webhook-id']);
+      expect(ids.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(ids)).toEqual(new Set([firstId]));
+    }
+    // And the resend settled the whole digest: nothing is left to send.
+    for (const id of checks) {
+      const view = await store.getCheck(cluster as ClusterId, id as CheckId);
+      expect(view?.where).toBe('history');
+    }
   }, 30_000);
 });
