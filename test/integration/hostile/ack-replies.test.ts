@@ -29,7 +29,7 @@ import { CHECK_OUTCOMES, type Store } from '../../../lib/store/store';
 const CLUSTER = 'c0hostile0000000000000000000001' as ClusterId;
 const CHECK_A = `1697100584236600453-${CLUSTER}-clustercheck-aaaaa` as CheckId;
 const CHECK_B = `1697100584236600999-${CLUSTER}-clustercheck-bbbbb` as CheckId;
-const CREDS = { accessKeyId: 'LTAIhostileackkey', accessKeySecret: 'hostile-ack-secret-0123456789' };
+const CREDS = { accessKeyId: 'test-hostile-ack-key', accessKeySecret: 'hostile-ack-secret-0123456789' };
 
 interface Answer {
   status: number;
