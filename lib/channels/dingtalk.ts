@@ -18,8 +18,8 @@ import type {
   SendContext,
   SendResult,
 } from './channel';
-import type { HttpReply } from './http';
-import { RETRY_DELAY_MS, Transport, jsonObject, unexpectedReply, urlSecrets } from './http';
+import type { ErrcodeRule, HttpReply, Transport } from './http';
+import { channelTransport, classifyErrcode, RETRY_DELAY_MS } from './http';
 import type { RenderOptions } from './render';
 import {
   activeMentions,
@@ -162,14 +162,8 @@ export function renderDingTalk(
   return { body, bytes: byteLength(body), truncated };
 }
 
-interface Rule {
-  retryMs?: number;
-  reason?: string;
-  hint?: string;
-}
-
 /** Every errcode in the reference, with what to do about it. */
-const RULES: Readonly<Record<number, Rule>> = {
+const RULES: Readonly<Record<number, ErrcodeRule>> = {
   [-1]: { retryMs: RETRY_DELAY_MS.busy, reason: 'DingTalk is busy (-1)' },
   410100: {
     retryMs: DINGTALK_BLOCK_MS,
@@ -212,27 +206,9 @@ function securityHint(errmsg: string): string {
 
 /** Classifies a DingTalk reply by its body `errcode` (failures are HTTP 200). */
 export function classifyDingTalk(reply: HttpReply, ctx: SendContext, t: Transport): SendResult {
-  const json = jsonObject(reply.text);
-  const raw = json?.errcode;
-  const code =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : undefined;
-  if (json === undefined || code === undefined) return unexpectedReply(reply, ctx, 'DingTalk', t);
-  const errmsg = typeof json.errmsg === 'string' ? json.errmsg : '';
-  const platformText = t.platformText(errmsg === '' ? `errcode ${code}` : errmsg);
-  if (code === 0) return { kind: 'delivered', platformCode: 0, platformText };
-  const rule = RULES[code];
-  if (rule?.retryMs !== undefined) {
-    return {
-      kind: 'retry',
-      at: ctx.now + rule.retryMs,
-      reason: rule.reason ?? 'DingTalk asked to retry',
-      platformCode: code,
-      platformText,
-    };
-  }
-  const hint =
-    code === 310000 ? securityHint(errmsg) : (rule?.hint ?? `DingTalk refused the message (errcode ${code})`);
-  return { kind: 'permanent', platformCode: code, platformText, hint };
+  return classifyErrcode(reply, ctx, t, 'DingTalk', RULES, (code, errmsg) =>
+    code === 310000 ? securityHint(errmsg) : undefined,
+  );
 }
 
 export class DingTalkChannel implements Channel {
@@ -246,14 +222,7 @@ export class DingTalkChannel implements Channel {
     deps: ChannelDeps = {},
   ) {
     this.name = config.name;
-    this.transport = new Transport({
-      platform: 'DingTalk',
-      channel: config.name,
-      timeoutMs: config.timeoutMs,
-      dispatcher: deps.dispatcher,
-      log: deps.log,
-      secrets: [...urlSecrets(config.url), config.secret],
-    });
+    this.transport = channelTransport('DingTalk', config, deps, [config.secret]);
   }
 
   render(msg: CheckMessage | DigestMessage): RenderedMessage {

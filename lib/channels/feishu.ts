@@ -18,8 +18,8 @@ import type {
   SendContext,
   SendResult,
 } from './channel';
-import type { HttpReply } from './http';
-import { Transport, jsonObject, unexpectedReply, urlSecrets } from './http';
+import type { HttpReply, Transport } from './http';
+import { channelTransport, jsonObject, unexpectedReply } from './http';
 import type { RenderOptions } from './render';
 import {
   activeMentions,
@@ -237,14 +237,7 @@ export class FeishuChannel implements Channel {
     deps: ChannelDeps = {},
   ) {
     this.name = config.name;
-    this.transport = new Transport({
-      platform: 'Feishu',
-      channel: config.name,
-      timeoutMs: config.timeoutMs,
-      dispatcher: deps.dispatcher,
-      log: deps.log,
-      secrets: [...urlSecrets(config.url), config.secret],
-    });
+    this.transport = channelTransport('Feishu', config, deps, [config.secret]);
   }
 
   render(msg: CheckMessage | DigestMessage): RenderedMessage {

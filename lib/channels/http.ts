@@ -280,3 +280,62 @@ export function jsonObject(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** How one platform error code is handled: retried after `retryMs`, or permanent with a hint. */
+export interface ErrcodeRule {
+  retryMs?: number;
+  reason?: string;
+  hint?: string;
+}
+
+/**
+ * Classifies a `{errcode, errmsg}` reply (DingTalk, WeCom): those platforms report failures inside an
+ * HTTP 200, so the body code decides, never the status. `hintFor` lets a platform refine the hint from
+ * the message text (DingTalk's 310000 covers keyword, sign, timestamp and IP refusals).
+ */
+export function classifyErrcode(
+  reply: HttpReply,
+  ctx: SendContext,
+  t: Transport,
+  platform: string,
+  rules: Readonly<Record<number, ErrcodeRule>>,
+  hintFor?: (code: number, errmsg: string) => string | undefined,
+): SendResult {
+  const json = jsonObject(reply.text);
+  const raw = json?.errcode;
+  const code =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : undefined;
+  if (json === undefined || code === undefined) return unexpectedReply(reply, ctx, platform, t);
+  const errmsg = typeof json.errmsg === 'string' ? json.errmsg : '';
+  const platformText = t.platformText(errmsg === '' ? `errcode ${code}` : errmsg);
+  if (code === 0) return { kind: 'delivered', platformCode: 0, platformText };
+  const rule = Object.hasOwn(rules, code) ? rules[code] : undefined;
+  if (rule?.retryMs !== undefined) {
+    return {
+      kind: 'retry',
+      at: ctx.now + rule.retryMs,
+      reason: rule.reason ?? `${platform} asked to retry`,
+      platformCode: code,
+      platformText,
+    };
+  }
+  const hint = hintFor?.(code, errmsg) ?? rule?.hint ?? `${platform} refused the message (errcode ${code})`;
+  return { kind: 'permanent', platformCode: code, platformText, hint };
+}
+
+/** The transport of one configured channel: its timeout and the secrets to keep out of every text. */
+export function channelTransport(
+  platform: string,
+  config: { readonly name: string; readonly url: string; readonly timeoutMs?: number | undefined },
+  deps: { readonly dispatcher?: Dispatcher | undefined; readonly log?: Logger | undefined },
+  extraSecrets: ReadonlyArray<string | undefined> = [],
+): Transport {
+  return new Transport({
+    platform,
+    channel: config.name,
+    timeoutMs: config.timeoutMs,
+    dispatcher: deps.dispatcher,
+    log: deps.log,
+    secrets: [...urlSecrets(config.url), ...extraSecrets],
+  });
+}

@@ -18,8 +18,8 @@ import type {
   SendResult,
   SlackChannelConfig,
 } from './channel';
-import type { HttpReply } from './http';
-import { RETRY_DELAY_MS, Transport, parseRetryAfter, unexpectedReply, urlSecrets } from './http';
+import type { HttpReply, Transport } from './http';
+import { channelTransport, parseRetryAfter, RETRY_DELAY_MS, unexpectedReply } from './http';
 import type { RenderOptions } from './render';
 import {
   activeMentions,
@@ -248,14 +248,7 @@ export class SlackChannel implements Channel {
     deps: ChannelDeps = {},
   ) {
     this.name = config.name;
-    this.transport = new Transport({
-      platform: 'Slack',
-      channel: config.name,
-      timeoutMs: config.timeoutMs,
-      dispatcher: deps.dispatcher,
-      log: deps.log,
-      secrets: urlSecrets(config.url),
-    });
+    this.transport = channelTransport('Slack', config, deps);
   }
 
   render(msg: CheckMessage | DigestMessage): RenderedMessage {

@@ -23,8 +23,8 @@ import type {
   SendResult,
   WebhookChannelConfig,
 } from './channel';
-import type { HttpReply } from './http';
-import { Transport, unexpectedReply, urlSecrets } from './http';
+import type { HttpReply, Transport } from './http';
+import { channelTransport, unexpectedReply } from './http';
 import type { RenderOptions } from './render';
 import {
   byteLength,
@@ -191,15 +191,10 @@ export class WebhookChannel implements Channel {
     deps: ChannelDeps = {},
   ) {
     this.name = config.name;
-    this.transport = new Transport({
-      platform: 'Webhook',
-      channel: config.name,
-      timeoutMs: config.timeoutMs,
-      dispatcher: deps.dispatcher,
-      log: deps.log,
-      // A generic URL may carry its own token; its path segments are treated as secret too.
-      secrets: [...urlSecrets(config.url), config.secret, config.secret.replace(/^whsec_/, '')],
-    });
+    this.transport = channelTransport('Webhook', config, deps, [
+      config.secret,
+      config.secret.replace(/^whsec_/, ''),
+    ]);
   }
 
   render(msg: CheckMessage | DigestMessage): RenderedMessage {

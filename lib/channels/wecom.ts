@@ -16,8 +16,8 @@ import type {
   SendResult,
   WeComChannelConfig,
 } from './channel';
-import type { HttpReply } from './http';
-import { RETRY_DELAY_MS, Transport, jsonObject, unexpectedReply, urlSecrets } from './http';
+import type { ErrcodeRule, HttpReply, Transport } from './http';
+import { channelTransport, classifyErrcode, RETRY_DELAY_MS } from './http';
 import type { RenderOptions } from './render';
 import {
   activeMentions,
@@ -116,13 +116,7 @@ export function renderWeCom(input: CheckMessage | DigestMessage, config: WeComRe
   return { body, bytes: byteLength(body), truncated };
 }
 
-interface Rule {
-  retryMs?: number;
-  reason?: string;
-  hint?: string;
-}
-
-const RULES: Readonly<Record<number, Rule>> = {
+const RULES: Readonly<Record<number, ErrcodeRule>> = {
   [-1]: { retryMs: RETRY_DELAY_MS.busy, reason: 'WeCom is busy (-1)' },
   45009: { retryMs: 60_000, reason: 'WeCom rate limit: over 20 messages per minute for this robot' },
   40058: { hint: 'WeCom: message too long — report this as a checkwatch bug (messages are cut to fit)' },
@@ -131,30 +125,7 @@ const RULES: Readonly<Record<number, Rule>> = {
 
 /** Classifies a WeCom reply by its body `errcode` (failures are HTTP 200). */
 export function classifyWeCom(reply: HttpReply, ctx: SendContext, t: Transport): SendResult {
-  const json = jsonObject(reply.text);
-  const raw = json?.errcode;
-  const code =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : undefined;
-  if (json === undefined || code === undefined) return unexpectedReply(reply, ctx, 'WeCom', t);
-  const errmsg = typeof json.errmsg === 'string' ? json.errmsg : '';
-  const platformText = t.platformText(errmsg === '' ? `errcode ${code}` : errmsg);
-  if (code === 0) return { kind: 'delivered', platformCode: 0, platformText };
-  const rule = RULES[code];
-  if (rule?.retryMs !== undefined) {
-    return {
-      kind: 'retry',
-      at: ctx.now + rule.retryMs,
-      reason: rule.reason ?? 'WeCom asked to retry',
-      platformCode: code,
-      platformText,
-    };
-  }
-  return {
-    kind: 'permanent',
-    platformCode: code,
-    platformText,
-    hint: rule?.hint ?? `WeCom refused the message (errcode ${code})`,
-  };
+  return classifyErrcode(reply, ctx, t, 'WeCom', RULES);
 }
 
 export class WeComChannel implements Channel {
@@ -168,14 +139,7 @@ export class WeComChannel implements Channel {
     deps: ChannelDeps = {},
   ) {
     this.name = config.name;
-    this.transport = new Transport({
-      platform: 'WeCom',
-      channel: config.name,
-      timeoutMs: config.timeoutMs,
-      dispatcher: deps.dispatcher,
-      log: deps.log,
-      secrets: urlSecrets(config.url),
-    });
+    this.transport = channelTransport('WeCom', config, deps);
   }
 
   render(msg: CheckMessage | DigestMessage): RenderedMessage {
