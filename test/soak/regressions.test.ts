@@ -41,6 +41,36 @@ async function settles(p: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+/** A notifier over SQLite with one webhook channel (300 ms timeout) and no retry inside a send. */
+async function webhookRig() {
+  const hook: ChatFake = await startChatFake({ platform: 'webhook' });
+  closers.push(() => hook.close());
+  const loaded = loadConfig({
+    env: {
+      HOOK_URL: hook.url,
+      HOOK_SECRET: hook.secret ?? '',
+      CHECKWATCH_CONFIG: JSON.stringify({
+        channels: {
+          hook: { type: 'webhook', url: { env: 'HOOK_URL' }, secret: { env: 'HOOK_SECRET' }, timeout: 300 },
+        },
+        routes: { all: { channels: ['hook'] } },
+      }),
+    },
+  });
+  const store = createSqliteStore({ path: ':memory:', shards: 2 });
+  closers.push(() => store.close());
+  const notifier = createNotifier({
+    store,
+    channels: buildChannels(loaded.config),
+    config: loaded.config,
+    clock: systemClock,
+    log: silentLogger,
+    random: () => 0,
+    settings: { retry: { maxAttempts: 1, baseMs: 10, capMs: 10 }, sendBudgetMs: 400, wakeJitterMs: 0 },
+  });
+  return { hook, store, notifier };
+}
+
 describe('regressions found by the fault soak', () => {
   it('AckGate: a queued call still settles when the waiter woken before it fails on a brake past its deadline (soak seed 20261127: every poller hung)', async () => {
     const clock = new FakeClock();
@@ -65,31 +95,7 @@ describe('regressions found by the fault soak', () => {
   });
 
   it('notifier: never folds a delivery whose earlier send had an unknown outcome into a digest with another key (soak seed 20261127: 3 duplicates)', async () => {
-    const hook: ChatFake = await startChatFake({ platform: 'webhook' });
-    closers.push(() => hook.close());
-    const loaded = loadConfig({
-      env: {
-        HOOK_URL: hook.url,
-        HOOK_SECRET: hook.secret ?? '',
-        CHECKWATCH_CONFIG: JSON.stringify({
-          channels: {
-            hook: { type: 'webhook', url: { env: 'HOOK_URL' }, secret: { env: 'HOOK_SECRET' }, timeout: 300 },
-          },
-          routes: { all: { channels: ['hook'] } },
-        }),
-      },
-    });
-    const store = createSqliteStore({ path: ':memory:', shards: 2 });
-    closers.push(() => store.close());
-    const notifier = createNotifier({
-      store,
-      channels: buildChannels(loaded.config),
-      config: loaded.config,
-      clock: systemClock,
-      log: silentLogger,
-      random: () => 0,
-      settings: { retry: { maxAttempts: 1, baseMs: 10, capMs: 10 }, sendBudgetMs: 400, wakeJitterMs: 0 },
-    });
+    const { hook, store, notifier } = await webhookRig();
     const cluster = 'c-regress-digest-1';
     const a = `1700000000000000001-${cluster}-clustercheck-aaaaa`;
     const b = `1700000000000000002-${cluster}-clustercheck-bbbbb`;
@@ -120,31 +126,7 @@ describe('regressions found by the fault soak', () => {
   }, 30_000);
 
   it('notifier: resends a digest whose send had an unknown outcome as the same digest under the same key (soak seed 20261127: 1 duplicate)', async () => {
-    const hook: ChatFake = await startChatFake({ platform: 'webhook' });
-    closers.push(() => hook.close());
-    const loaded = loadConfig({
-      env: {
-        HOOK_URL: hook.url,
-        HOOK_SECRET: hook.secret ?? '',
-        CHECKWATCH_CONFIG: JSON.stringify({
-          channels: {
-            hook: { type: 'webhook', url: { env: 'HOOK_URL' }, secret: { env: 'HOOK_SECRET' }, timeout: 300 },
-          },
-          routes: { all: { channels: ['hook'] } },
-        }),
-      },
-    });
-    const store = createSqliteStore({ path: ':memory:', shards: 2 });
-    closers.push(() => store.close());
-    const notifier = createNotifier({
-      store,
-      channels: buildChannels(loaded.config),
-      config: loaded.config,
-      clock: systemClock,
-      log: silentLogger,
-      random: () => 0,
-      settings: { retry: { maxAttempts: 1, baseMs: 10, capMs: 10 }, sendBudgetMs: 400, wakeJitterMs: 0 },
-    });
+    const { hook, store, notifier } = await webhookRig();
     const cluster = 'c-regress-digest-2';
     const checks = ['aaaaa', 'bbbbb', 'ccccc'].map(
       (s, i) => `170000000000000000${String(i + 1)}-${cluster}-clustercheck-${s}`,
